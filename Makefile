@@ -1,0 +1,51 @@
+# Retail Pulse. `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate seed sql test lint format bench simulate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the service with its dev tools
+
+migrate: $(STAMP) ## apply pending database migrations
+	$(PY) -m service migrate
+
+seed: migrate ## load demo data into an empty database
+	$(PY) -m service seed
+
+run: seed ## install, migrate, seed if empty, serve on 127.0.0.1:8001
+	$(PY) -m service serve
+
+serve: $(STAMP) ## serve without migrating or seeding
+	$(PY) -m service serve
+
+sql: $(STAMP) ## an interactive SQL shell on the configured database
+	$(PY) -m service sql
+
+test: $(STAMP) ## run the whole test suite
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff check and format check
+	$(PY) -m ruff check service tests scripts
+	$(PY) -m ruff format --check service tests scripts
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(PY) -m ruff check --fix service tests scripts
+	$(PY) -m ruff format service tests scripts
+
+bench: $(STAMP) ## run the benchmarks: a table and one JSON line
+	$(PY) -m scripts.bench
+
+clean: ## remove the venv, local data and caches
+	rm -rf $(VENV) var .pytest_cache .ruff_cache test-output

@@ -1,0 +1,98 @@
+"""Command line: `python -m service COMMAND` (see `--help`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+
+import structlog
+
+from service.config import SQL_DIR, ConfigError, Settings, load_settings
+from service.logs import configure_logging
+
+log = structlog.get_logger("service.cli")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from service.db import create_engine, migrate
+
+    engine = create_engine(settings.database_url, SQL_DIR)
+    try:
+        applied = migrate(engine, SQL_DIR)
+    finally:
+        engine.close()
+    print(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from service.seed import seed
+
+    asyncio.run(seed(settings, force=args.force))
+    return 0
+
+
+def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
+    import io
+
+    from service.db import create_engine
+    from service.sqlshell import shell
+
+    engine = create_engine(settings.database_url, SQL_DIR)
+    try:
+        stdin = io.StringIO(args.execute) if args.execute else sys.stdin
+        return shell(engine, stdin)
+    finally:
+        engine.close()
+
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m service",
+        description="Retail Pulse: store-visit image jobs, QA data cleaning, image similarity. "
+        "Configuration comes from environment variables (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(fn=fn)
+        return sub
+
+    add("serve", cmd_serve, "serve the HTTP API on HOST:PORT")
+    add("migrate", cmd_migrate, "apply pending schema migrations from sql/")
+    seed = add("seed", cmd_seed, "load demo data when the database is empty")
+    seed.add_argument("--force", action="store_true", help="seed even if data exists")
+    sql = add("sql", cmd_sql, "interactive SQL shell on the configured database")
+    sql.add_argument("-e", "--execute", metavar="SQL", help="run these statements and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    return args.fn(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""`create_app()`: routes, lifespan, dependencies, error handlers and OpenAPI in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import structlog
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from service import __version__
+from service.config import Settings, load_settings
+from service.http import health, images
+from service.http.errors import EXCEPTION_HANDLERS
+from service.http.request_id import request_id_middleware
+from service.logs import configure_logging
+from service.services import Services, open_services
+
+log = structlog.get_logger(__name__)
+
+# Background parts of a feature (the job worker, say): opened after the services, closed first.
+Component = Callable[[Services], AbstractAsyncContextManager[Any]]
+
+OPENAPI_PATH = "/core/public/v1"
+
+
+def _route_handlers() -> list[Any]:
+    return [health.healthz, health.readyz, images.get_image]
+
+
+def _components(settings: Settings) -> list[Component]:
+    return []
+
+
+def _services(state: State) -> Services:
+    return state.services
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Litestar:
+    settings = settings or load_settings()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            services = await stack.enter_async_context(open_services(settings))
+            app.state.services = services
+            for component in _components(settings):
+                await stack.enter_async_context(component(services))
+            log.info("service started", database=settings.dialect, version=__version__)
+            yield
+
+    return Litestar(
+        route_handlers=_route_handlers(),
+        lifespan=[lifespan],
+        dependencies={"services": Provide(_services, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_id_middleware],
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"]),
+        openapi_config=OpenAPIConfig(
+            title="Retail Pulse",
+            version=__version__,
+            description="Store-visit image jobs, QA data cleaning and image similarity.",
+            path=OPENAPI_PATH,
+            render_plugins=[SwaggerRenderPlugin(path="/docs")],
+            use_handler_docstrings=True,
+        ),
+        state=State({"settings": settings}),
+        debug=False,
+    )

@@ -1,0 +1,223 @@
+"""One typed Settings object read from the environment (and an optional `.env`).
+
+Every variable is parsed and checked here, at start. A bad value raises `ConfigError` naming
+the variable, so the process stops with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = ROOT / "sql"
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value the service cannot use."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service reads from its environment. Defaults suit `make run`."""
+
+    database_url: str = "sqlite:///var/retail_pulse.db"
+    storage_url: str = "file://var/blobs"
+    host: str = "127.0.0.1"
+    port: int = 8001
+    log_level: str = "info"
+    log_format: str = "console"
+    public_url: str = ""
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    db_pool_size: int = 8
+    # store-visit jobs
+    max_job_images: int = 10_000
+    max_image_bytes: int = 20 * 1024 * 1024
+    job_concurrency: int = 64
+    processing_delay: tuple[float, float] = (0.1, 0.4)
+    allow_private_image_urls: bool = False
+    download_timeout: float = 10.0
+    lease_seconds: float = 60.0
+    worker_enabled: bool = True
+    # QA
+    qa_session_size: int = 100
+    qa_votes: int = 3
+    qa_session_ttl: float = 30 * 60.0
+    qa_priority: str = "random"
+    # similarity
+    embedder: str = "default"
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.database_url.startswith("sqlite:") else "singlestore"
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _delay(raw: str) -> tuple[float, float]:
+    """`0.1-0.4` (uniform range), `0.25` (fixed) or `0` (off)."""
+    lo, sep, hi = raw.strip().partition("-")
+    low = float(lo)
+    high = float(hi) if sep else low
+    if low < 0 or high < low or high > 60:
+        raise ValueError("must be SECONDS or LOW-HIGH with 0 <= LOW <= HIGH <= 60")
+    return (low, high)
+
+
+def _database_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme == "sqlite" and (parts.path or parts.netloc):
+        return raw
+    if parts.scheme in {"singlestoredb", "mysql"} and parts.hostname and parts.path.strip("/"):
+        return raw
+    raise ValueError(
+        "must be sqlite:///PATH or singlestoredb://USER:PASSWORD@HOST:PORT/DATABASE"
+    )
+
+
+def _storage_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme == "file" and (parts.netloc or parts.path):
+        return raw
+    if parts.scheme in {"s3", "minio"} and parts.hostname and parts.path.strip("/"):
+        return raw
+    raise ValueError("must be file://DIR or s3://KEY:SECRET@HOST:PORT/BUCKET[?secure=false]")
+
+
+def _url(raw: str) -> str:
+    if raw and urlsplit(raw).scheme not in {"http", "https"}:
+        raise ValueError("must be an http(s) URL")
+    return raw.rstrip("/")
+
+
+def _text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw.strip()
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "database_url": _database_url,
+    "storage_url": _storage_url,
+    "host": _text,
+    "port": _int(1, 65535),
+    "log_level": _choice("debug", "info", "warning", "error"),
+    "log_format": _choice("console", "json"),
+    "public_url": _url,
+    "max_body_bytes": _int(1024, 1024**3),
+    "max_upload_bytes": _int(1024, 1024**3),
+    "max_image_pixels": _int(1, 1_000_000_000),
+    "db_pool_size": _int(1, 256),
+    "max_job_images": _int(1, 1_000_000),
+    "max_image_bytes": _int(1024, 1024**3),
+    "job_concurrency": _int(1, 10_000),
+    "processing_delay": _delay,
+    "allow_private_image_urls": _bool,
+    "download_timeout": _float(0.1, 600),
+    "lease_seconds": _float(1, 86_400),
+    "worker_enabled": _bool,
+    "qa_session_size": _int(1, 1_000),
+    "qa_votes": _int(1, 15),
+    "qa_session_ttl": _float(1, 7 * 86_400),
+    "qa_priority": _choice("random", "suspects"),
+    "embedder": _text,
+}
+
+
+def _validate_cross_fields(values: dict[str, Any]) -> None:
+    if values.get("qa_votes", 3) % 2 == 0:
+        raise ConfigError("QA_VOTES", "must be odd so that a majority always exists")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; `#` comments, blank lines and surrounding quotes are allowed."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.removeprefix("export ").partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(str(path), f"line {number} is not KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from `environ` (default: the process environment over `.env`)."""
+    env: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        env.update(read_dotenv(dotenv))
+    env.update(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for field, parse in _PARSERS.items():
+        variable = field.upper()
+        raw = env.get(variable)
+        if raw is None:
+            continue
+        try:
+            values[field] = parse(raw)
+        except ValueError as exc:
+            reason = str(exc) if not str(exc).startswith(("invalid literal", "could not")) else (
+                "is not a number"
+            )
+            raise ConfigError(variable, f"{reason} (got {raw!r})") from None
+    _validate_cross_fields(values)
+    return Settings(**values)
+
+
+def env_names() -> list[str]:
+    """The variable names Settings reads, for docs and the compose test."""
+    return [field.upper() for field in _PARSERS]

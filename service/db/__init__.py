@@ -1,0 +1,35 @@
+"""Database access: two engines (SQLite, SingleStore) behind one small async facade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .database import Database
+from .engine import Engine
+from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, MigrationError
+from .migrations import migrate
+from .queries import Queries
+from .session import Result, Row, Session
+
+__all__ = [
+    "Database", "DatabaseError", "DatabaseUnavailable", "Engine", "IntegrityError",
+    "MigrationError", "Queries", "Result", "Row", "Session", "create_engine", "migrate",
+    "sqlite_path",
+]
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///var/x.db` is relative to the working directory, `sqlite:////abs/x.db` not."""
+    parts = urlsplit(url)
+    return Path(parts.netloc + parts.path.removeprefix("/"))
+
+
+def create_engine(url: str, sql_dir: Path, pool_size: int = 8) -> Engine:
+    if url.startswith("sqlite:"):
+        from .sqlite import SQLiteEngine
+
+        return SQLiteEngine(sqlite_path(url), Queries(sql_dir, "sqlite"))
+    from .singlestore import SingleStoreEngine
+
+    return SingleStoreEngine(url, Queries(sql_dir, "singlestore"), pool_size=pool_size)

@@ -1,0 +1,30 @@
+"""What both engines offer: run a function on a session, in or out of a transaction."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TypeVar
+
+from .session import Session
+
+T = TypeVar("T")
+
+
+class Engine(ABC):
+    dialect: str
+
+    @abstractmethod
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` on a connection for reading (no write lock, no transaction kept open)."""
+
+    @abstractmethod
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` inside one transaction: committed if it returns, rolled back if it raises."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable unless a trivial query succeeds."""
+
+    @abstractmethod
+    def close(self) -> None: ...

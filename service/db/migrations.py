@@ -1,0 +1,107 @@
+"""Apply `sql/<dialect>/NNNN_name.sql` in order, each once, recorded with its checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from . import mysql_compat
+from .engine import Engine
+from .errors import MigrationError
+from .session import Session
+from .sqltext import split_statements
+
+log = structlog.get_logger(__name__)
+
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+_CREATE_TABLE = {
+    "sqlite": """CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+        applied_at DATETIME NOT NULL)""",
+    "singlestore": """CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INT NOT NULL PRIMARY KEY, name VARCHAR(200) NOT NULL,
+        checksum CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)""",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def discover(sql_dir: Path, dialect: str) -> list[Migration]:
+    migrations = []
+    for path in sorted((sql_dir / dialect).glob("*.sql")):
+        match = _FILE.match(path.name)
+        if not match:
+            raise MigrationError(f"{path}: migration files are named NNNN_name.sql")
+        migrations.append(Migration(int(match.group(1)), match.group(2), path))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migrations in {sql_dir / dialect} share a version number")
+    return migrations
+
+
+def _statements(engine: Engine, migration: Migration) -> list[str]:
+    statements = split_statements(migration.path.read_text())
+    if engine.dialect == "singlestore" and getattr(engine, "is_singlestore", True) is False:
+        translated = (mysql_compat.translate_ddl(s) for s in statements)
+        statements = [s for s in translated if s]
+    return statements
+
+
+def migrate(engine: Engine, sql_dir: Path) -> list[Migration]:
+    """Apply pending migrations; return those applied. Raises if an applied file changed."""
+    engine.write(lambda s: s.raw(_CREATE_TABLE[engine.dialect]))
+    applied = {
+        row["version"]: row
+        for row in engine.read(
+            lambda s: s.raw("SELECT version, name, checksum FROM schema_migrations")
+        )
+    }
+    done = []
+    for migration in discover(sql_dir, engine.dialect):
+        recorded = applied.get(migration.version)
+        if recorded is not None:
+            if recorded["checksum"] != migration.checksum:
+                raise MigrationError(
+                    f"{migration.path.name} was edited after it was applied; "
+                    "add a new migration instead"
+                )
+            continue
+        statements = _statements(engine, migration)
+
+        def apply(session: Session, migration: Migration = migration,
+                  statements: list[str] = statements) -> None:
+            for statement in statements:
+                session.raw(statement)
+            session.raw(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                "VALUES (:version, :name, :checksum, :applied_at)"
+                if engine.dialect == "sqlite"
+                else "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                "VALUES (%(version)s, %(name)s, %(checksum)s, %(applied_at)s)",
+                {
+                    "version": migration.version,
+                    "name": migration.name,
+                    "checksum": migration.checksum,
+                    "applied_at": datetime.now(UTC).replace(tzinfo=None),
+                },
+            )
+
+        engine.write(apply)
+        log.info("migration applied", version=migration.version, name=migration.name)
+        done.append(migration)
+    return done

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every feature: errors, request ids, health, images, dependencies."""

@@ -1,0 +1,73 @@
+"""The one mapping from errors to HTTP: every 4xx and 5xx body is `{"error": "..."}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from service import errors
+from service.db import DatabaseUnavailable
+from service.storage.base import BlobError
+
+log = structlog.get_logger(__name__)
+
+STATUS = {
+    errors.InvalidInput: 400,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.Unavailable: 503,
+}
+
+
+def error_response(status: int, message: str, **detail: Any) -> Response[dict[str, Any]]:
+    return Response({"error": message, **detail}, status_code=status, media_type=MediaType.JSON)
+
+
+def _validation_message(exc: ValidationException) -> str:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = item.get("key")
+            where = f"{item.get('source', '')} {key}".strip() if key else ""
+            parts.append(f"{where}: {item.get('message', '')}".strip(": "))
+    return "; ".join(parts) or exc.detail or "invalid request"
+
+
+def on_service_error(_: Request, exc: errors.ServiceError) -> Response[dict[str, Any]]:
+    status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
+    return error_response(status, exc.message, **exc.detail)
+
+
+def on_http_exception(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, ValidationException):
+        return error_response(400, _validation_message(exc))
+    headers = getattr(exc, "headers", None)
+    response = error_response(exc.status_code, exc.detail or "error")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def on_unavailable(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("dependency unavailable", path=request.url.path, error=str(exc))
+    return error_response(503, "service temporarily unavailable, retry later")
+
+
+def on_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", path=request.url.path, method=request.method)
+    return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
+
+
+EXCEPTION_HANDLERS = {
+    errors.ServiceError: on_service_error,
+    HTTPException: on_http_exception,
+    DatabaseUnavailable: on_unavailable,
+    BlobError: on_unavailable,
+    Exception: on_unexpected,
+}

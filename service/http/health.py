@@ -1,0 +1,50 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from litestar import Response, get
+
+from service.services import Services
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    database: str
+    storage: str
+
+
+@get("/healthz", operation_id="healthz", summary="Liveness: the process answers", tags=["health"])
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+async def _check(probe: object) -> str:
+    try:
+        await probe  # type: ignore[misc]
+    except Exception as exc:  # any failure means not ready; say which
+        return f"error: {type(exc).__name__}: {exc}"[:300]
+    return "ok"
+
+
+@get(
+    "/readyz",
+    operation_id="readyz",
+    summary="Readiness: the database and the blob store answer",
+    tags=["health"],
+    responses={503: None},  # documented below; body has the same shape plus "error"
+)
+async def readyz(services: Services) -> Response[Readiness | dict[str, str]]:
+    database, storage = await asyncio.gather(
+        _check(services.db.ping()), _check(asyncio.to_thread(services.blobs.ping))
+    )
+    if database == storage == "ok":
+        return Response(Readiness(status="ready", database=database, storage=storage))
+    body = {"error": "not ready", "status": "not ready", "database": database, "storage": storage}
+    return Response(body, status_code=503)

@@ -1,0 +1,53 @@
+"""The long-lived things a running service holds, opened together and closed together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import structlog
+
+from service.config import SQL_DIR, Settings
+from service.db import Database, create_engine
+from service.storage import BlobStore, create_blob_store
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    http: httpx.AsyncClient
+
+
+def open_database(settings: Settings) -> Database:
+    engine = create_engine(settings.database_url, SQL_DIR, pool_size=settings.db_pool_size)
+    return Database(engine, threads=settings.db_pool_size)
+
+
+def make_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one client for image downloads; redirects are followed by hand (SSRF checks)."""
+    timeout = httpx.Timeout(settings.download_timeout, connect=min(5.0, settings.download_timeout))
+    limits = httpx.Limits(max_connections=max(settings.job_concurrency, 10))
+    return httpx.AsyncClient(
+        timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+    )
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    db = open_database(settings)
+    blobs = await asyncio.to_thread(create_blob_store, settings.storage_url)
+    http = make_http_client(settings)
+    try:
+        yield Services(settings=settings, db=db, blobs=blobs, http=http)
+    finally:
+        await http.aclose()
+        blobs.close()
+        await asyncio.to_thread(db.close)
+        log.info("services closed")
