@@ -117,9 +117,7 @@ def _database_url(raw: str) -> str:
         return raw
     if parts.scheme in {"singlestoredb", "mysql"} and parts.hostname and parts.path.strip("/"):
         return raw
-    raise ValueError(
-        "must be sqlite:///PATH or singlestoredb://USER:PASSWORD@HOST:PORT/DATABASE"
-    )
+    raise ValueError("must be sqlite:///PATH or singlestoredb://USER:PASSWORD@HOST:PORT/DATABASE")
 
 
 def _storage_url(raw: str) -> str:
@@ -210,8 +208,10 @@ def load_settings(
         try:
             values[field] = parse(raw)
         except ValueError as exc:
-            reason = str(exc) if not str(exc).startswith(("invalid literal", "could not")) else (
-                "is not a number"
+            reason = (
+                str(exc)
+                if not str(exc).startswith(("invalid literal", "could not"))
+                else ("is not a number")
             )
             raise ConfigError(variable, f"{reason} (got {raw!r})") from None
     _validate_cross_fields(values)

@@ -6,6 +6,7 @@ in `sql/analyst/` run unchanged on either engine. Statements end with `;`.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
@@ -57,7 +58,12 @@ def statements_from(lines: Iterable[str]) -> Iterator[str]:
 
 def run_statement(engine: Engine, statement: str) -> str:
     is_read = statement.lstrip().split(None, 1)[0].upper() in {
-        "SELECT", "WITH", "SHOW", "EXPLAIN", "DESCRIBE", "PRAGMA",
+        "SELECT",
+        "WITH",
+        "SHOW",
+        "EXPLAIN",
+        "DESCRIBE",
+        "PRAGMA",
     }
     runner = engine.read if is_read else engine.write
     rows = runner(lambda session: session.raw(statement))
@@ -82,10 +88,8 @@ def _prompt_lines(stdin: TextIO) -> Iterator[str]:
 
 def shell(engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     if stdin.isatty():
-        try:
+        with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for the prompt
-        except ImportError:
-            pass
         print(f"Connected ({engine.dialect}). End statements with ';', quit with \\q.", file=stdout)
     failures = 0
     for statement in statements_from(_prompt_lines(stdin)):

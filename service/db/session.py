@@ -32,7 +32,10 @@ class Session:
 
     def _cursor_run(self, sql: str, params: Params) -> Any:
         cursor = self.connection.cursor()
-        cursor.execute(sql, dict(params) if params else None)
+        if params:
+            cursor.execute(sql, dict(params))
+        else:  # no interpolation at all, so a literal `%` needs no escaping
+            cursor.execute(sql)
         return cursor
 
     @staticmethod

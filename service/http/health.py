@@ -6,6 +6,7 @@ import asyncio
 
 import msgspec
 from litestar import Response, get
+from litestar.openapi import ResponseSpec
 
 from service.services import Services
 
@@ -15,6 +16,15 @@ class Health(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
+    status: str
+    database: str
+    storage: str
+
+
+class NotReady(msgspec.Struct):
+    """503 body: which dependency failed, and how."""
+
+    error: str
     status: str
     database: str
     storage: str
@@ -38,13 +48,15 @@ async def _check(probe: object) -> str:
     operation_id="readyz",
     summary="Readiness: the database and the blob store answer",
     tags=["health"],
-    responses={503: None},  # documented below; body has the same shape plus "error"
+    responses={
+        503: ResponseSpec(data_container=NotReady, description="A dependency does not answer")
+    },
 )
-async def readyz(services: Services) -> Response[Readiness | dict[str, str]]:
+async def readyz(services: Services) -> Response[Readiness | NotReady]:
     database, storage = await asyncio.gather(
         _check(services.db.ping()), _check(asyncio.to_thread(services.blobs.ping))
     )
     if database == storage == "ok":
         return Response(Readiness(status="ready", database=database, storage=storage))
-    body = {"error": "not ready", "status": "not ready", "database": database, "storage": storage}
+    body = NotReady(error="not ready", status="not ready", database=database, storage=storage)
     return Response(body, status_code=503)
