@@ -42,7 +42,10 @@ def make_http_client(settings: Settings) -> httpx.AsyncClient:
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     db = open_database(settings)
-    blobs = await asyncio.to_thread(create_blob_store, settings.storage_url)
+    # Local blobs are served by this app at /images; PUBLIC_URL makes those URLs absolute.
+    blobs = await asyncio.to_thread(
+        create_blob_store, settings.storage_url, f"{settings.public_url}/images"
+    )
     http = make_http_client(settings)
     try:
         yield Services(settings=settings, db=db, blobs=blobs, http=http)
