@@ -1,0 +1,171 @@
+"""compose.yaml, checked without a Docker engine.
+
+The file is validated against the Compose Specification's JSON schema, vendored from
+github.com/compose-spec/compose-spec (schema/compose-spec.json, commit 00655e2, Apache-2.0)
+into tests/data/compose-spec.json. The app service is then checked against what the service
+itself reads: its variables, its port, its command, and the two services it talks to.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jsonschema
+import pytest
+import yaml
+
+from service.config import ROOT, env_names, load_settings
+from service.storage import S3BlobStore, create_blob_store
+
+COMPOSE = ROOT / "compose.yaml"
+SCHEMA = Path(__file__).parent / "data" / "compose-spec.json"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    text = COMPOSE.read_text()
+    # No interpolation is used, so the values below are exactly what the containers get.
+    assert "$" not in text, "compose.yaml uses ${...} interpolation; this test reads literals"
+    return yaml.safe_load(text)
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft7Validator:
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def _ports(service: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(host_ip, published, target) for each short-syntax `[IP:]HOST:CONTAINER` mapping."""
+    mappings = []
+    for entry in service.get("ports", []):
+        parts = str(entry).partition("/")[0].split(":")
+        assert len(parts) in (2, 3), f"publish ports as [IP:]HOST:CONTAINER, got {entry!r}"
+        ip = parts[0] if len(parts) == 3 else ""
+        mappings.append((ip, int(parts[-2]), int(parts[-1])))
+    return mappings
+
+
+def _app_env(compose: dict[str, Any]) -> dict[str, str]:
+    env = compose["services"]["app"]["environment"]
+    assert isinstance(env, dict), "write the app's environment as a mapping"
+    return {name: str(value) for name, value in env.items()}
+
+
+def test_compose_file_matches_the_specification(
+    compose: dict[str, Any], validator: jsonschema.Draft7Validator
+) -> None:
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(compose)]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda doc: doc["services"]["app"].update(dependson=["minio"]),
+        lambda doc: doc["services"]["app"]["depends_on"]["minio"].update(condition="ready"),
+        lambda doc: doc["services"]["minio"].update(ports="9002:9000"),
+        lambda doc: doc["services"]["singlestore"]["healthcheck"].update(test={"cmd": "x"}),
+    ],
+)
+def test_schema_rejects_broken_files(
+    compose: dict[str, Any], validator: jsonschema.Draft7Validator, mutate: Any
+) -> None:
+    broken = copy.deepcopy(compose)
+    mutate(broken)
+    assert not validator.is_valid(broken)
+
+
+def test_app_environment_is_what_the_service_reads(compose: dict[str, Any]) -> None:
+    env = _app_env(compose)
+    assert set(env) <= set(env_names()), set(env) - set(env_names())
+    settings = load_settings(environ=env, dotenv=None)
+    assert settings.dialect == "singlestore"
+    assert settings.host == "0.0.0.0"  # reachable from outside the container
+    store = create_blob_store(settings.storage_url)  # no network: buckets are checked lazily
+    assert isinstance(store, S3BlobStore)
+    store.close()
+
+
+def test_app_port_and_command(compose: dict[str, Any]) -> None:
+    app = compose["services"]["app"]
+    settings = load_settings(environ=_app_env(compose), dotenv=None)
+    assert [target for _, _, target in _ports(app)] == [settings.port]
+    command = " ".join(app["command"]) if isinstance(app["command"], list) else app["command"]
+    steps = re.findall(r"python -m service (\w+)", command)
+    assert steps == ["migrate", "seed", "serve"]
+    assert "&&" in command  # serve only after migrate and seed succeeded
+    assert (ROOT / app["build"]["dockerfile"]).is_file()
+    dockerfile = (ROOT / app["build"]["dockerfile"]).read_text()
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
+    assert re.search(r"^COPY sql ", dockerfile, re.M)  # migrations are read from sql/
+
+
+def test_app_waits_for_healthy_dependencies(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    depends = services["app"]["depends_on"]
+    assert set(depends) == {"singlestore", "minio"}
+    for name, dependency in depends.items():
+        assert dependency["condition"] == "service_healthy"
+        assert services[name]["healthcheck"]["test"]
+    assert services["singlestore"]["healthcheck"]["test"] == ["CMD", "/scripts/healthcheck.sh"]
+    assert services["minio"]["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert services["minio"]["command"] == ["server", "/data", "--console-address", ":9001"]
+
+
+def test_database_url_points_at_the_singlestore_service(compose: dict[str, Any]) -> None:
+    singlestore = compose["services"]["singlestore"]
+    url = urlsplit(_app_env(compose)["DATABASE_URL"])
+    assert url.hostname == "singlestore"
+    assert url.port == 3306
+    assert url.password == singlestore["environment"]["ROOT_PASSWORD"]
+    # The database the URL names is the one the init SQL creates.
+    mounts = dict(reversed(v.split(":")[:2]) for v in singlestore["volumes"])
+    init_sql = (ROOT / mounts["/init.sql"]).read_text()
+    database = url.path.strip("/")
+    assert re.search(rf"CREATE DATABASE IF NOT EXISTS {database};", init_sql)
+
+
+def test_storage_url_points_at_the_minio_service(compose: dict[str, Any]) -> None:
+    minio = compose["services"]["minio"]
+    url = urlsplit(_app_env(compose)["STORAGE_URL"])
+    assert url.scheme == "s3"
+    assert url.hostname == "minio"
+    assert (url.username, url.password) == (
+        minio["environment"]["MINIO_ROOT_USER"],
+        minio["environment"]["MINIO_ROOT_PASSWORD"],
+    )
+    published = {target: port for _, port, target in _ports(minio)}
+    assert url.port == 9000 and 9000 in published  # MinIO's S3 API port inside the network
+    # Browsers get URLs signed for the published port.
+    public = parse_qs(url.query)["public_endpoint"][0]
+    assert public == f"localhost:{published[9000]}"
+
+
+def test_published_ports_do_not_collide(compose: dict[str, Any]) -> None:
+    published = [
+        (ip, port) for service in compose["services"].values() for ip, port, _ in _ports(service)
+    ]
+    assert len(published) == len(set(published)), published
+    # SingleStore's Data API owns 9000, so MinIO's S3 API must be published elsewhere.
+    assert ("127.0.0.1", 9000) in _ports_of(compose, "singlestore")
+    assert ("127.0.0.1", 9000) not in _ports_of(compose, "minio")
+
+
+def _ports_of(compose: dict[str, Any], name: str) -> list[tuple[str, int]]:
+    return [(ip, port) for ip, port, _ in _ports(compose["services"][name])]
+
+
+def test_images_are_pinned(compose: dict[str, Any]) -> None:
+    images = {name: s["image"] for name, s in compose["services"].items() if "image" in s}
+    assert images["singlestore"].startswith("ghcr.io/singlestore-labs/singlestoredb-dev:")
+    assert images["minio"].startswith("quay.io/minio/minio:RELEASE.")
+    for image in images.values():
+        tag = image.rpartition(":")[2]
+        assert tag and tag != "latest" and "/" not in tag, image
