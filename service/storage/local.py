@@ -40,6 +40,7 @@ class LocalBlobStore(BlobStore):
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
+                os.chmod(tmp, 0o644)  # mkstemp makes 0600; blobs are meant to be served
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

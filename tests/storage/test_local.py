@@ -16,6 +16,7 @@ def test_round_trip(local_store: LocalBlobStore) -> None:
     assert local_store.exists(key)
     assert local_store.get(key) == data
     assert local_store.path_for(key) == local_store.root / key
+    assert local_store.path_for(key).stat().st_mode & 0o777 == 0o644
     local_store.delete(key)
     assert not local_store.exists(key)
     with pytest.raises(BlobNotFound):
