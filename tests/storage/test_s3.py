@@ -18,6 +18,8 @@ from service.storage import (
     create_blob_store,
 )
 
+pytestmark = pytest.mark.s3
+
 
 def _admin(endpoint: str) -> Minio:
     return Minio(endpoint, "testing", "testing-secret", secure=False, region="us-east-1")
