@@ -31,11 +31,19 @@ OPENAPI_PATH = "/core/public/v1"
 
 
 def _route_handlers() -> list[Any]:
-    return [health.healthz, health.readyz, images.get_image]
+    from service.catalog.http import ProductController, SnapshotController
+    from service.qa.http import QAController
+
+    return [
+        health.healthz, health.readyz, images.get_image,
+        ProductController, SnapshotController, QAController,
+    ]  # fmt: skip
 
 
 def _components(settings: Settings) -> list[Component]:
-    return []
+    from service.qa.sweeper import qa_sweeper
+
+    return [qa_sweeper]
 
 
 def _services(state: State) -> Services:
@@ -74,5 +82,6 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             use_handler_docstrings=True,
         ),
         state=State({"settings": settings}),
+        logging_config=None,  # structlog (service.logs) owns logging
         debug=False,
     )
