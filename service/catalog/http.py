@@ -1,0 +1,159 @@
+"""Catalog HTTP handlers: products and snapshots under /api."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.params import Body, Parameter
+
+from service.catalog import store
+from service.catalog.models import (
+    UPC,
+    Product,
+    ProductCreate,
+    ProductPage,
+    ProductRef,
+    Snapshot,
+    SnapshotCreate,
+    Votes,
+)
+from service.db import Row
+from service.errors import InvalidInput, TooLarge
+from service.services import Services
+
+# Room for the multipart envelope and the text fields around the file itself.
+_FORM_OVERHEAD = 64 * 1024
+
+
+async def _check_upload_size(request: Request) -> None:
+    """Refuse an oversized upload from its Content-Length, before reading the body."""
+    limit = request.app.state.settings.max_upload_bytes
+    length = request.headers.get("content-length")
+    if length is None:
+        raise HTTPException(status_code=411, detail="uploads need a Content-Length header")
+    if not length.isdigit():
+        raise InvalidInput("invalid Content-Length header")
+    if int(length) > limit + _FORM_OVERHEAD:
+        raise TooLarge(f"the upload is {length} bytes; the limit is {limit} bytes per image")
+
+
+def _product(services: Services, row: Row) -> Product:
+    return Product(
+        id=row["id"],
+        upc=row["upc"],
+        name=row["name"],
+        image_url=services.blobs.url(row["image_key"]),
+        image_width=row["image_width"],
+        image_height=row["image_height"],
+        image_format=row["image_format"],
+        snapshot_count=row["snapshot_count"],
+        created_at=row["created_at"],
+    )
+
+
+def _snapshot(services: Services, row: Row) -> Snapshot:
+    return Snapshot(
+        snapshot_id=row["id"],
+        product=ProductRef(
+            id=row["product_id"],
+            upc=row["product_upc"],
+            name=row["product_name"],
+            image_url=services.blobs.url(row["product_image_key"]),
+        ),
+        image_url=services.blobs.url(row["image_key"]),
+        image_width=row["image_width"],
+        image_height=row["image_height"],
+        image_format=row["image_format"],
+        source=row["source"],
+        votes=Votes(match=row["votes_match"], mismatch=row["votes_mismatch"]),
+        status=row["status"],
+        created_at=row["created_at"],
+        resolved_at=row["resolved_at"],
+    )
+
+
+def _cursor(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    if not raw.isdigit() or len(raw) > 19:
+        raise InvalidInput("cursor must be a value returned as next_cursor")
+    return int(raw)
+
+
+class ProductController(Controller):
+    path = "/api/products"
+    tags = ["catalog"]
+
+    @post(
+        "/",
+        operation_id="create_product",
+        summary="Add a product with its reference image",
+        before_request=_check_upload_size,
+        request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by _check_upload_size
+        status_code=201,
+    )
+    async def create_product(
+        self,
+        services: Services,
+        data: Annotated[ProductCreate, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Product:
+        """409 if the UPC exists; 400 if the file is not an image; 413 if it is too large."""
+        image = await data.image.read()
+        row = await store.create_product(services, upc=data.upc, name=data.name, image=image)
+        return _product(services, row)
+
+    @get("/", operation_id="list_products", summary="List products (keyset pagination)")
+    async def list_products(
+        self,
+        services: Services,
+        limit: Annotated[int, Parameter(ge=1, le=store.MAX_PAGE)] = 50,
+        cursor: Annotated[
+            str | None, Parameter(description="next_cursor of the previous page")
+        ] = None,
+    ) -> ProductPage:
+        page = await store.list_products(services, _cursor(cursor), limit)
+        return ProductPage(
+            items=[_product(services, row) for row in page.rows],
+            next_cursor=str(page.next_after_id) if page.next_after_id is not None else None,
+        )
+
+    @get("/{upc:str}", operation_id="get_product", summary="One product by UPC")
+    async def get_product(self, services: Services, upc: UPC) -> Product:
+        return _product(services, await store.get_product(services, upc))
+
+    @post(
+        "/{upc:str}/snapshots",
+        operation_id="create_snapshot",
+        summary="Add a snapshot (shelf photo) attributed to a product",
+        before_request=_check_upload_size,
+        request_max_body_size=None,
+        status_code=201,
+    )
+    async def create_snapshot(
+        self,
+        services: Services,
+        upc: UPC,
+        data: Annotated[SnapshotCreate, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Snapshot:
+        """404 for an unknown product; 400 if the file is not an image; 413 if too large."""
+        product_id = await store.product_id(services, upc)
+        image = await data.image.read()
+        added = await store.add_snapshot(
+            services,
+            product_id=product_id,
+            image=image,
+            source=data.filename or data.image.filename or None,
+        )
+        return _snapshot(services, await store.get_snapshot(services, added.snapshot_id))
+
+
+class SnapshotController(Controller):
+    path = "/api/snapshots"
+    tags = ["catalog"]
+
+    @get("/{snapshot_id:int}", operation_id="get_snapshot", summary="One snapshot with its votes")
+    async def get_snapshot(self, services: Services, snapshot_id: int) -> Snapshot:
+        return _snapshot(services, await store.get_snapshot(services, snapshot_id))

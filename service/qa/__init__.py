@@ -1,0 +1,1 @@
+"""QA data cleaning: sessions of snapshots, majority voting, leaderboard and export."""

@@ -1,0 +1,150 @@
+"""QA HTTP handlers under /qa. Paths and field names are fixed: the QA web page speaks them."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from service.errors import InvalidInput
+from service.qa import reports, sessions
+from service.qa.models import (
+    LeaderboardEntry,
+    QASession,
+    Remaining,
+    SessionSnapshot,
+    Verdict,
+)
+from service.services import Services
+
+_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+_USERNAME_RULE = "1 to 64 letters, digits, '.', '_' or '-'"
+
+
+def qa_username(
+    username: Annotated[
+        str | None,
+        Parameter(header="username", required=False, description=f"The QA user: {_USERNAME_RULE}"),
+    ] = None,
+) -> str:
+    """The `username` header every /qa request carries."""
+    if username is None or username == "":
+        raise InvalidInput(f"the 'username' header is required ({_USERNAME_RULE})")
+    if not _USERNAME.fullmatch(username):
+        raise InvalidInput(f"the 'username' header must be {_USERNAME_RULE}")
+    return username
+
+
+def _view(services: Services, view: sessions.SessionView) -> QASession:
+    url = services.blobs.url
+    return QASession(
+        session_id=view.session_id,
+        remaining_snapshots_quantity=view.remaining,
+        snapshots=[
+            SessionSnapshot(
+                snapshot_id=row["snapshot_id"],
+                snapshot_image_url=url(row["snapshot_image_key"]),
+                product_id=row["product_id"],
+                product_upc=row["product_upc"],
+                product_name=row["product_name"],
+                product_image_url=url(row["product_image_key"]),
+            )
+            for row in view.items
+        ],
+    )
+
+
+def _rules(services: Services) -> sessions.Rules:
+    return sessions.Rules.from_settings(services.settings)
+
+
+class QAController(Controller):
+    path = "/qa"
+    tags = ["qa"]
+    dependencies = {"qa_user": Provide(qa_username, sync_to_thread=False)}
+
+    @post(
+        "/session",
+        operation_id="create_qa_session",
+        summary="Start a QA session: up to QA_SESSION_SIZE snapshots to review",
+        status_code=201,
+    )
+    async def create_session(self, services: Services, qa_user: str) -> QASession:
+        """400 "Session already exists" while the user has an unfinished session; 400 "Not
+        enough snapshots to validate" when none is available to this user."""
+        view = await sessions.create_session(services.db, qa_user, _rules(services))
+        return _view(services, view)
+
+    @get(
+        "/session",
+        operation_id="get_qa_session",
+        summary="The user's unfinished session with its unanswered snapshots",
+    )
+    async def get_session(self, services: Services, qa_user: str) -> QASession:
+        """404 if the user has no unfinished session."""
+        return _view(services, await sessions.current_session(services.db, qa_user,
+                                                              _rules(services)))  # fmt: skip
+
+    @patch(
+        "/session/{session_id:int}/snapshot/{snapshot_id:int}",
+        operation_id="answer_qa_snapshot",
+        summary="Answer one snapshot of the session: is it the product?",
+        status_code=200,
+    )
+    async def answer(
+        self,
+        request: Request,
+        services: Services,
+        qa_user: str,
+        session_id: int,
+        snapshot_id: int,
+        data: Verdict,
+    ) -> Remaining:
+        """The body is exactly {"is_match": true|false}: anything else is 400. 404 if the
+        snapshot is not in this user's open session; 409 if it was already answered."""
+        # Litestar converts bodies leniently (1 or "true" would pass as true); be exact.
+        try:
+            verdict = msgspec.json.decode(await request.body(), type=Verdict)
+        except msgspec.DecodeError as exc:
+            raise InvalidInput(
+                f'the body must be exactly {{"is_match": true|false}}: {exc}'
+            ) from None
+        remaining = await sessions.vote(
+            services.db, qa_user, session_id, snapshot_id, verdict.is_match, _rules(services)
+        )
+        return Remaining(remaining_snapshots_quantity=remaining)
+
+    @get("/leaderboard", operation_id="qa_leaderboard", summary="QA standings, best first")
+    async def leaderboard(self, services: Services, qa_user: str) -> list[LeaderboardEntry]:
+        """Accuracy points: 1000 x the Wilson lower bound (95%) of agreement with the final
+        status on resolved snapshots. Activity points: verdicts in completed sessions."""
+        standings = await reports.leaderboard(services.db)
+        return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
+
+    @get(
+        "/export",
+        operation_id="qa_export",
+        summary="The cleaned dataset, streamed as CSV or JSON lines",
+        media_type="text/csv",
+    )
+    async def export(
+        self,
+        services: Services,
+        qa_user: str,
+        status: Literal["match", "mismatch", "pending"] | None = None,
+        format: Literal["csv", "jsonl"] = "csv",
+    ) -> Response:
+        """Columns: snapshot_id, product_upc, image_url, votes_match, votes_mismatch, status."""
+        media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        name = f"snapshots-{status or 'all'}.{format}"
+        return Stream(
+            reports.export_rows(services.db, services.blobs.url, status, format),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )

@@ -1,0 +1,55 @@
+"""Which snapshots a new QA session is offered, in the order they are tried.
+
+A picker returns candidates (rows with `id` and `product_id`) that are pending, can take one
+more reservation and were never given to this user. Candidates are only a proposal read
+without locks: the session transaction re-checks each one with a conditional UPDATE.
+
+`random` (the default) walks the (status, rand_key) index from a random start point and wraps
+around, instead of `ORDER BY RAND()`, which would sort the whole queue on every request.
+Other orders (QA_PRIORITY=suspects, say) register here with `register`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.db import Row, Session
+
+
+@dataclass(frozen=True, slots=True)
+class PickRequest:
+    username: str
+    majority: int
+    limit: int
+    rng: random.Random
+
+
+Picker = Callable[[Session, PickRequest], list[Row]]
+
+
+def pick_random(session: Session, request: PickRequest) -> list[Row]:
+    params = {
+        "username": request.username,
+        "majority": request.majority,
+        "start": request.rng.random(),
+        "limit": request.limit,
+    }
+    rows = session.fetch_all("qa_pick_from", params)
+    if len(rows) < request.limit:
+        rows += session.fetch_all("qa_pick_before", {**params, "limit": request.limit - len(rows)})
+    return rows
+
+
+_PICKERS: dict[str, Picker] = {"random": pick_random}
+
+
+def register(name: str, picker: Picker) -> None:
+    """Make `picker` available as QA_PRIORITY=name."""
+    _PICKERS[name] = picker
+
+
+def picker_for(priority: str) -> Picker:
+    """The picker for a QA_PRIORITY value; random when none is registered under that name."""
+    return _PICKERS.get(priority, pick_random)

@@ -1,0 +1,315 @@
+"""QA sessions: hand snapshots out, record verdicts, release idle sessions.
+
+The `_create`, `_vote` and `_expire` functions are transaction bodies (sync, run by
+`db.transaction` on a worker thread). Why they stay correct under concurrency, on SQLite
+(writes serialised: trivially) and on SingleStore (READ COMMITTED, row locks on write):
+
+- Reservation is `UPDATE snapshots SET reserved = reserved + 1 WHERE id = ? AND <it still
+  needs more verdicts than it has reservations>`: the condition is re-checked on the locked,
+  current row, so two sessions racing for the last slot cannot both win (rowcount says who
+  did). Candidates come from a plain, possibly stale read; that only costs a retry.
+- "One open session per user" is the conditional `UPDATE qa_users SET open_session_id = ?
+  WHERE open_session_id IS NULL`; "never the same snapshot twice" is the primary key
+  (snapshot_id, username) of qa_assignments.
+- A verdict is recorded by `UPDATE qa_assignments ... WHERE is_match IS NULL`, so a retried
+  or duplicated PATCH counts once (409 for the second).
+- Every transaction takes row locks in one order: session row, user row, assignment rows,
+  snapshot rows (ascending id). So none can wait on another in a cycle.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+import structlog
+
+from service.config import Settings
+from service.db import Database, DatabaseError, Row, Session
+from service.errors import Conflict, InvalidInput, NotFound
+from service.qa import voting
+from service.qa.picking import PickRequest, picker_for
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+
+class SessionExists(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("Session already exists")
+
+
+class NothingToValidate(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("Not enough snapshots to validate")
+
+
+class NoOpenSession(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No open session")
+
+
+class NotInSession(NotFound):
+    def __init__(self, detail: str = "Snapshot not found in this session") -> None:
+        super().__init__(detail)
+
+
+class AlreadyAnswered(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Snapshot already answered")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    size: int
+    votes: int
+    ttl: timedelta
+    priority: str = "random"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(
+            size=settings.qa_session_size,
+            votes=settings.qa_votes,
+            ttl=timedelta(seconds=settings.qa_session_ttl),
+            priority=settings.qa_priority,
+        )
+
+    @property
+    def majority(self) -> int:
+        return voting.majority(self.votes)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    session_id: int
+    remaining: int
+    items: list[Row]  # unanswered snapshots with their product, in hand-out order
+
+
+def utcnow() -> datetime:
+    """Naive UTC now; tests replace it to move time."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+async def _transaction_with_retry(db: Database, fn: Callable[[Session], T], attempts: int = 3) -> T:
+    """Run a transaction, again if the server chose it as a deadlock victim (MariaDB can,
+    through its unique-index checks, even with consistent lock order)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await db.transaction(fn)
+        except DatabaseError as exc:
+            if attempt == attempts or "deadlock" not in str(exc).lower():
+                raise
+            log.info("qa transaction retried after a deadlock", attempt=attempt)
+    raise AssertionError("unreachable")
+
+
+# -- create ---------------------------------------------------------------------------------
+
+
+def _reserve(session: Session, username: str, rules: Rules, rng: random.Random) -> list[Row]:
+    """Reserve up to `rules.size` snapshots for this user; returns the reserved rows."""
+    want = rules.size
+    # Over-fetch a little: under concurrency some candidates are taken before we get to them.
+    limit = want + want // 2 + 8
+    candidates = picker_for(rules.priority)(
+        session, PickRequest(username, rules.majority, limit, rng)
+    )
+    taken: list[Row] = []
+    last_tried = 0
+    batch = sorted(candidates, key=lambda row: row["id"])  # ascending: lock order
+    while True:
+        for row in batch:
+            if len(taken) == want:
+                return taken
+            last_tried = row["id"]
+            reserved = session.execute(
+                "qa_reserve", {"snapshot_id": row["id"], "majority": rules.majority}
+            )
+            if reserved.rowcount == 1:
+                taken.append(row)
+        if len(taken) == want or len(candidates) < limit:
+            return taken  # full, or the picker already offered everything there was
+        # Short because others won some races: top up above every id tried so far.
+        limit = 2 * (want - len(taken)) + 8
+        batch = candidates = session.fetch_all(
+            "qa_pick_after_id",
+            {"username": username, "majority": rules.majority, "after_id": last_tried,
+             "limit": limit},
+        )  # fmt: skip
+
+
+def _items(session: Session, session_id: int) -> list[Row]:
+    return session.fetch_all("qa_session_items", {"session_id": session_id})
+
+
+def _create(
+    session: Session, username: str, rules: Rules, now: datetime, rng: random.Random
+) -> SessionView:
+    session.execute("qa_ensure_user", {"username": username, "now": now})
+    created = session.execute("qa_insert_session", {"username": username, "now": now})
+    session_id = created.lastrowid
+    assert session_id is not None
+    claimed = session.execute("qa_claim_user", {"username": username, "session_id": session_id})
+    if claimed.rowcount != 1:
+        raise SessionExists()  # rolls back the session row too
+    taken = _reserve(session, username, rules, rng)
+    if not taken:
+        raise NothingToValidate()
+    # Snapshots of one product in a row: the reviewer's eye stays on one reference image.
+    taken.sort(key=lambda row: (row["product_id"], row["id"]))
+    session.execute_many(
+        "qa_insert_assignment",
+        [
+            {"snapshot_id": row["id"], "username": username, "session_id": session_id,
+             "position": position, "now": now}
+            for position, row in enumerate(taken)
+        ],
+    )  # fmt: skip
+    session.execute("qa_set_session_size", {"session_id": session_id, "size": len(taken)})
+    return SessionView(session_id, len(taken), _items(session, session_id))
+
+
+async def create_session(
+    db: Database, username: str, rules: Rules, rng: random.Random | None = None
+) -> SessionView:
+    """Start a session for `username`: SessionExists or NothingToValidate if it cannot."""
+    await sweep(db, rules)
+    body = partial(_create, username=username, rules=rules, now=utcnow(),
+                   rng=rng or random.Random())  # fmt: skip
+    return await _transaction_with_retry(db, body)
+
+
+# -- read -----------------------------------------------------------------------------------
+
+
+def _current(session: Session, username: str) -> SessionView | None:
+    row = session.fetch_one("qa_open_session", {"username": username})
+    if row is None:
+        return None
+    return SessionView(row["id"], row["size"] - row["answered"], _items(session, row["id"]))
+
+
+async def current_session(db: Database, username: str, rules: Rules) -> SessionView:
+    """The user's unfinished session (idle ones are released first); NoOpenSession if none."""
+    await sweep(db, rules)
+    view = await db.read(partial(_current, username=username))
+    if view is None:
+        raise NoOpenSession()
+    return view
+
+
+# -- vote -----------------------------------------------------------------------------------
+
+
+class _Expired(Exception):
+    """The session is idle past its TTL: release it, then answer 404."""
+
+
+def _vote(
+    session: Session,
+    username: str,
+    session_id: int,
+    snapshot_id: int,
+    is_match: bool,
+    rules: Rules,
+    now: datetime,
+) -> int:
+    key = {"snapshot_id": snapshot_id, "username": username}
+    assignment = session.fetch_one("qa_assignment", key)
+    if assignment is None or assignment["session_id"] != session_id:
+        raise NotInSession()
+    if assignment["is_match"] is not None:
+        raise AlreadyAnswered()
+    if assignment["released"]:
+        raise NotInSession("Session expired; start a new one")
+    # Count the answer on the session first: it locks the session row (lock order) and,
+    # because it changes a counter, its rowcount is reliable on MySQL-protocol servers.
+    counted = session.execute(
+        "qa_count_answer",
+        {"session_id": session_id, "username": username, "now": now, "cutoff": now - rules.ttl},
+    )
+    if counted.rowcount != 1:
+        again = session.fetch_one("qa_assignment", key)
+        if again is not None and again["is_match"] is not None:
+            raise AlreadyAnswered()  # a duplicate PATCH completed the session first
+        raise _Expired()
+    recorded = session.execute(
+        "qa_record_verdict", {**key, "session_id": session_id, "is_match": int(is_match),
+                              "now": now},
+    )  # fmt: skip
+    if recorded.rowcount != 1:
+        raise AlreadyAnswered()  # rolls back the answer count
+    session.execute(
+        "qa_count_verdict",
+        {"snapshot_id": snapshot_id, "match": int(is_match), "mismatch": int(not is_match)},
+    )
+    votes = session.fetch_one("qa_snapshot_votes", {"snapshot_id": snapshot_id})
+    assert votes is not None
+    decided = voting.status(votes["votes_match"], votes["votes_mismatch"], rules.votes)
+    if votes["status"] == voting.PENDING and decided != voting.PENDING:
+        session.execute(
+            "qa_resolve_snapshot", {"snapshot_id": snapshot_id, "status": decided, "now": now}
+        )
+    state = session.fetch_one("qa_session_by_id", {"session_id": session_id})
+    assert state is not None
+    remaining = state["size"] - state["answered"]
+    if remaining <= 0:
+        session.execute("qa_complete_session", {"session_id": session_id, "now": now})
+        session.execute("qa_release_user", {"username": username, "session_id": session_id})
+    return max(remaining, 0)
+
+
+async def vote(
+    db: Database, username: str, session_id: int, snapshot_id: int, is_match: bool, rules: Rules
+) -> int:
+    """Record a verdict; returns how many snapshots of the session remain unanswered."""
+    now = utcnow()
+    body = partial(_vote, username=username, session_id=session_id, snapshot_id=snapshot_id,
+                   is_match=is_match, rules=rules, now=now)  # fmt: skip
+    try:
+        return await _transaction_with_retry(db, body)
+    except _Expired:
+        await db.transaction(partial(_expire, session_id=session_id, now=now,
+                                     cutoff=now - rules.ttl))  # fmt: skip
+        raise NotInSession("Session expired; start a new one") from None
+
+
+# -- TTL release ----------------------------------------------------------------------------
+
+
+def _expire(session: Session, session_id: int, now: datetime, cutoff: datetime) -> int | None:
+    """Close one idle session and release its unanswered snapshots; returns how many (None:
+    the session was answered or closed meanwhile)."""
+    params = {"session_id": session_id, "now": now, "cutoff": cutoff}
+    if session.execute("qa_expire_session", params).rowcount != 1:
+        return None
+    state = session.fetch_one("qa_session_by_id", {"session_id": session_id})
+    assert state is not None
+    session.execute("qa_release_user", {"username": state["username"], "session_id": session_id})
+    unanswered = session.fetch_all("qa_unanswered_snapshots", {"session_id": session_id})
+    session.execute("qa_release_assignments", {"session_id": session_id})
+    session.execute_many("qa_unreserve", [{"snapshot_id": r["snapshot_id"]} for r in unanswered])
+    return len(unanswered)
+
+
+async def sweep(db: Database, rules: Rules, limit: int = 200) -> int:
+    """Expire sessions idle longer than the TTL; returns how many were closed."""
+    now = utcnow()
+    cutoff = now - rules.ttl
+    idle = await db.fetch_all("qa_idle_sessions", {"cutoff": cutoff, "limit": limit})
+    closed = 0
+    for row in idle:
+        released = await db.transaction(
+            partial(_expire, session_id=row["id"], now=now, cutoff=cutoff)
+        )
+        if released is not None:
+            closed += 1
+            log.info("qa session expired", session_id=row["id"], released=released)
+    return closed

@@ -1,0 +1,47 @@
+"""The periodic TTL sweep: releases idle sessions even when no QA request comes in.
+
+Requests also sweep lazily (creating or reading a session, and voting on an idle one), so
+this only bounds how long an abandoned session keeps its snapshots reserved when the QA API
+is quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+
+from service.qa import sessions
+from service.services import Services
+
+log = structlog.get_logger(__name__)
+
+
+def interval(ttl_seconds: float) -> float:
+    """A quarter of the TTL, between 1 and 60 seconds."""
+    return min(60.0, max(1.0, ttl_seconds / 4))
+
+
+async def _loop(services: Services) -> None:
+    rules = sessions.Rules.from_settings(services.settings)
+    pause = interval(rules.ttl.total_seconds())
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            await sessions.sweep(services.db, rules)
+        except Exception:  # keep sweeping; the next round may find the database back
+            log.exception("qa sweep failed")
+
+
+@asynccontextmanager
+async def qa_sweeper(services: Services) -> AsyncIterator[None]:
+    task = asyncio.create_task(_loop(services), name="qa-sweeper")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

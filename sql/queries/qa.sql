@@ -1,0 +1,198 @@
+-- name: qa_insert_session
+-- A new open session; its size is set once its snapshots are reserved.
+INSERT INTO qa_sessions (username, status, size, answered, created_at, last_activity_at)
+VALUES (:username, 'open', 0, 0, :now, :now);
+
+-- name: qa_claim_user
+-- Make `session_id` the user's one open session; 0 rows means the user already has one.
+UPDATE qa_users SET open_session_id = :session_id
+WHERE username = :username AND open_session_id IS NULL;
+
+-- name: qa_pick_from
+-- Random queue order: pending snapshots that can take one more reservation and that this user
+-- never had, walking the (status, rand_key) index up from a random start point.
+SELECT s.id, s.product_id
+FROM snapshots s
+WHERE s.status = 'pending'
+  AND s.rand_key >= :start
+  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND NOT EXISTS (
+      SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
+  )
+ORDER BY s.rand_key
+LIMIT :limit;
+
+-- name: qa_pick_before
+-- The wrap-around half of qa_pick_from: from the lowest random key up to the start point.
+SELECT s.id, s.product_id
+FROM snapshots s
+WHERE s.status = 'pending'
+  AND s.rand_key < :start
+  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND NOT EXISTS (
+      SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
+  )
+ORDER BY s.rand_key
+LIMIT :limit;
+
+-- name: qa_pick_after_id
+-- Top-up candidates in id order, above every id this transaction already tried (so that row
+-- locks are always taken in ascending id order and two sessions cannot deadlock).
+SELECT s.id, s.product_id
+FROM snapshots s
+WHERE s.status = 'pending'
+  AND s.id > :after_id
+  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND NOT EXISTS (
+      SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
+  )
+ORDER BY s.id
+LIMIT :limit;
+
+-- name: qa_reserve
+-- Take one reservation if the snapshot still needs more verdicts than it has reservations.
+-- The condition is re-checked on the locked current row, so racing sessions never
+-- over-reserve; rowcount 0 means someone else got there first.
+UPDATE snapshots SET reserved = reserved + 1
+WHERE id = :snapshot_id
+  AND status = 'pending'
+  AND reserved + GREATEST(votes_match, votes_mismatch) < :majority;
+
+-- name: qa_insert_assignment
+-- Hand a reserved snapshot to the user; the primary key refuses a second hand-out.
+INSERT INTO qa_assignments (snapshot_id, username, session_id, position, is_match, released,
+                            assigned_at)
+VALUES (:snapshot_id, :username, :session_id, :position, NULL, 0, :now);
+
+-- name: qa_set_session_size
+UPDATE qa_sessions SET size = :size WHERE id = :session_id;
+
+-- name: qa_open_session
+-- The user's unfinished session, if any.
+SELECT id, username, status, size, answered, created_at, last_activity_at
+FROM qa_sessions
+WHERE username = :username AND status = 'open'
+ORDER BY id
+LIMIT 1;
+
+-- name: qa_session_by_id
+SELECT id, username, status, size, answered, created_at, last_activity_at
+FROM qa_sessions
+WHERE id = :session_id;
+
+-- name: qa_session_items
+-- The unanswered snapshots of a session, in hand-out order (grouped by product).
+SELECT a.snapshot_id, s.image_key AS snapshot_image_key, p.id AS product_id,
+       p.upc AS product_upc, p.name AS product_name, p.image_key AS product_image_key
+FROM qa_assignments a
+JOIN snapshots s ON s.id = a.snapshot_id
+JOIN products p ON p.id = s.product_id
+WHERE a.session_id = :session_id AND a.is_match IS NULL AND a.released = 0
+ORDER BY a.position;
+
+-- name: qa_assignment
+-- One hand-out, by its primary key.
+SELECT snapshot_id, username, session_id, is_match, released
+FROM qa_assignments
+WHERE snapshot_id = :snapshot_id AND username = :username;
+
+-- name: qa_count_answer
+-- Count an answer on the session and record activity. Every vote takes this row lock first
+-- (lock order); 0 rows: the session is closed, or idle past the TTL and about to be released.
+UPDATE qa_sessions SET answered = answered + 1, last_activity_at = :now
+WHERE id = :session_id AND username = :username AND status = 'open'
+  AND last_activity_at >= :cutoff;
+
+-- name: qa_record_verdict
+-- The verdict is recorded once: 0 rows means it was already answered (or released).
+UPDATE qa_assignments SET is_match = :is_match, answered_at = :now
+WHERE snapshot_id = :snapshot_id AND username = :username AND session_id = :session_id
+  AND is_match IS NULL AND released = 0;
+
+-- name: qa_count_verdict
+-- Add the verdict to the snapshot's counts and drop the reservation it used.
+UPDATE snapshots
+SET votes_match = votes_match + :match,
+    votes_mismatch = votes_mismatch + :mismatch,
+    reserved = reserved - 1
+WHERE id = :snapshot_id;
+
+-- name: qa_snapshot_votes
+SELECT status, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :snapshot_id;
+
+-- name: qa_resolve_snapshot
+UPDATE snapshots SET status = :status, resolved_at = :now
+WHERE id = :snapshot_id AND status = 'pending';
+
+-- name: qa_complete_session
+UPDATE qa_sessions SET status = 'completed', closed_at = :now
+WHERE id = :session_id AND status = 'open';
+
+-- name: qa_release_user
+-- Clear the user's open-session pointer if it still points at this session.
+UPDATE qa_users SET open_session_id = NULL
+WHERE username = :username AND open_session_id = :session_id;
+
+-- name: qa_idle_sessions
+-- Open sessions idle since before the cutoff (the TTL sweep's work list).
+SELECT id FROM qa_sessions
+WHERE status = 'open' AND last_activity_at < :cutoff
+ORDER BY id
+LIMIT :limit;
+
+-- name: qa_expire_session
+-- Close an idle session; 0 rows: it was answered or closed meanwhile.
+UPDATE qa_sessions SET status = 'expired', closed_at = :now
+WHERE id = :session_id AND status = 'open' AND last_activity_at < :cutoff;
+
+-- name: qa_unanswered_snapshots
+SELECT snapshot_id FROM qa_assignments
+WHERE session_id = :session_id AND is_match IS NULL AND released = 0
+ORDER BY snapshot_id;
+
+-- name: qa_release_assignments
+-- Keep the rows (the user must never get these snapshots again) but mark them released.
+UPDATE qa_assignments SET released = 1
+WHERE session_id = :session_id AND is_match IS NULL AND released = 0;
+
+-- name: qa_unreserve
+UPDATE snapshots SET reserved = reserved - 1 WHERE id = :snapshot_id AND reserved > 0;
+
+-- name: qa_verdict_stats
+-- Per user: verdicts given, verdicts on resolved snapshots, and how many agree with the result.
+SELECT a.username,
+       COUNT(*) AS reviewed,
+       SUM(CASE WHEN s.status <> 'pending' THEN 1 ELSE 0 END) AS judged,
+       SUM(CASE WHEN (s.status = 'match' AND a.is_match = 1)
+                  OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END) AS agreed
+FROM qa_assignments a
+JOIN snapshots s ON s.id = a.snapshot_id
+WHERE a.is_match IS NOT NULL
+GROUP BY a.username;
+
+-- name: qa_activity
+-- Activity points: verdicts given in completed sessions.
+SELECT username, SUM(answered) AS activity_points
+FROM qa_sessions
+WHERE status = 'completed'
+GROUP BY username;
+
+-- name: qa_export_page
+-- The cleaned dataset, every status, in id order from a keyset cursor.
+SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
+       s.votes_mismatch, s.status
+FROM snapshots s
+JOIN products p ON p.id = s.product_id
+WHERE s.id > :after_id
+ORDER BY s.id
+LIMIT :limit;
+
+-- name: qa_export_page_by_status
+-- The cleaned dataset for one status, in id order from a keyset cursor.
+SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
+       s.votes_mismatch, s.status
+FROM snapshots s
+JOIN products p ON p.id = s.product_id
+WHERE s.status = :status AND s.id > :after_id
+ORDER BY s.id
+LIMIT :limit;
