@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sqltext import named_params, split_statements, to_pyformat
+from .sqltext import named_params, split_statements, strip_comments, to_pyformat
 
-_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^--\s*name:(.*)$", re.MULTILINE)
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class QueryError(ValueError):
@@ -31,27 +32,29 @@ class Query:
 
 def parse_file(path: Path) -> list[Query]:
     text = path.read_text()
-    matches = list(_NAME.finditer(text))
-    if not matches and text.strip():
-        raise QueryError(f"{path}: no '-- name:' header")
+    headers = list(_HEADER.finditer(text))
+    preamble = text[: headers[0].start()] if headers else text
+    if strip_comments(preamble):
+        raise QueryError(f"{path}: SQL before the first '-- name:' header")
     queries = []
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        body = text[match.end() : end].strip("\n")
+    for index, header in enumerate(headers):
+        name = header.group(1).strip()
+        if not _NAME.fullmatch(name):
+            raise QueryError(f"{path}: bad query name {name!r} (lower_snake_case expected)")
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(text)
         doc_lines, sql_lines = [], []
-        for line in body.splitlines():
+        for line in text[header.end() : end].strip("\n").splitlines():
             if not sql_lines and line.startswith("--"):
                 doc_lines.append(line.lstrip("-").strip())
             else:
                 sql_lines.append(line)
-        sql = "\n".join(sql_lines).strip().rstrip(";").strip()
-        if not sql:
-            raise QueryError(f"{path}: query {match.group(1)!r} is empty")
-        if len(split_statements(sql)) != 1:
-            raise QueryError(f"{path}: query {match.group(1)!r} holds more than one statement")
-        queries.append(
-            Query(match.group(1), sql, " ".join(doc_lines), tuple(named_params(sql)), str(path))
-        )
+        statements = split_statements("\n".join(sql_lines))
+        if not statements:
+            raise QueryError(f"{path}: query {name!r} is empty")
+        if len(statements) != 1:
+            raise QueryError(f"{path}: query {name!r} holds more than one statement")
+        sql = statements[0]
+        queries.append(Query(name, sql, " ".join(doc_lines), tuple(named_params(sql)), str(path)))
     return queries
 
 

@@ -6,6 +6,7 @@ literal is never touched.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -15,8 +16,7 @@ _TOKEN = re.compile(
   | (?P<comment>--[^\n]*|\#[^\n]*|/\*.*?\*/)
   | (?P<param>(?<![:\w]):[A-Za-z_]\w*)
   | (?P<semicolon>;)
-  | (?P<percent>%)
-  | (?P<other>[^'"`\-\#/:;%]+|.)
+  | (?P<other>[^'"`\-\#/:;]+|.)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -56,14 +56,44 @@ def named_params(sql: str) -> list[str]:
 
 
 def to_pyformat(sql: str) -> str:
-    """Rewrite `:name` to `%(name)s` and escape literal `%`, for pyformat drivers."""
+    """Rewrite `:name` to `%(name)s` and double every other `%`, for pyformat drivers.
+
+    The driver interpolates every statement it is given parameters for (an empty dict too), so
+    a `%` anywhere else (a LIKE pattern, a comment) must reach it as `%%`.
+    """
     out: list[str] = []
     for match in _tokens(sql):
         kind, text = match.lastgroup, match.group()
-        if kind == "param":
-            out.append(f"%({text[1:]})s")
-        elif kind == "percent" or (kind == "quoted" and "%" in text):
-            out.append(text.replace("%", "%%"))
+        out.append(f"%({text[1:]})s" if kind == "param" else text.replace("%", "%%"))
+    return "".join(out)
+
+
+def mask_strings(sql: str) -> tuple[str, list[str]]:
+    """The text with each '...' or "..." literal replaced by NUL, its index, NUL; and the
+    literals. A regex over the masked code cannot match inside a string."""
+    literals: list[str] = []
+    out: list[str] = []
+    for match in _tokens(sql):
+        text = match.group()
+        if match.lastgroup == "quoted" and text[0] in "'\"":
+            out.append(f"\0{len(literals)}\0")
+            literals.append(text)
         else:
             out.append(text)
-    return "".join(out)
+    return "".join(out), literals
+
+
+def unmask_strings(masked: str, literals: list[str]) -> str:
+    """Put back the literals that `mask_strings` took out."""
+    return re.sub("\0(\\d+)\0", lambda m: literals[int(m.group(1))], masked)
+
+
+def strip_comments(sql: str) -> str:
+    """The text without its comments (string literals untouched)."""
+    return "".join(m.group() for m in _tokens(sql) if m.lastgroup != "comment").strip()
+
+
+@functools.lru_cache(maxsize=1024)
+def is_insert(sql: str) -> bool:
+    """Whether the statement inserts rows, the only kind whose last row id means anything."""
+    return strip_comments(sql).lstrip("( \n\t").upper().startswith(("INSERT", "REPLACE"))
