@@ -1,12 +1,16 @@
 """SingleStore's SQL functions for SQLite, with SingleStore's semantics.
 
 Vectors are BLOBs of little-endian float32, as SingleStore's `JSON_ARRAY_PACK` makes them,
-so one query text (and one stored byte format) serves both engines. NULL in gives NULL out.
+so one query text (and one stored byte format) serves both engines. As in SingleStore:
+NULL in gives NULL out; vectors of different lengths, or blobs whose length is not a multiple
+of 4, are an error; a DOT_PRODUCT or EUCLIDEAN_DISTANCE that overflows to inf/NaN is NULL;
+JSON_ARRAY_UNPACK prints each float with 9 significant digits (`[12.1000004,6.4000001]`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import sqlite3
 from collections.abc import Callable
@@ -17,12 +21,21 @@ import numpy as np
 F32 = np.dtype("<f4")
 
 
-def _vector(blob: bytes | str) -> np.ndarray:
-    if isinstance(blob, str):  # SingleStore also accepts a JSON array string
-        return np.asarray(json.loads(blob), dtype=F32)
-    if len(blob) % 4:
+def _vector(value: bytes | str) -> np.ndarray:
+    if isinstance(value, str):  # a JSON array, as SingleStore accepts beside a VECTOR
+        return _packed(value)
+    if len(value) % 4:
         raise ValueError("vector blob length is not a multiple of 4")
-    return np.frombuffer(blob, dtype=F32)
+    return np.frombuffer(value, dtype=F32)
+
+
+def _packed(text: str) -> np.ndarray:
+    values = json.loads(text)
+    if not isinstance(values, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    ):
+        raise ValueError("expected a JSON array of numbers")
+    return np.asarray(values, dtype=F32)
 
 
 def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -32,33 +45,34 @@ def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     return va, vb
 
 
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
 def dot_product(a: Any, b: Any) -> float | None:
     if a is None or b is None:
         return None
     va, vb = _pair(a, b)
-    return float(np.dot(va, vb))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow gives NULL, as documented
+        return _finite(float(np.dot(va, vb)))
 
 
 def euclidean_distance(a: Any, b: Any) -> float | None:
     if a is None or b is None:
         return None
     va, vb = _pair(a, b)
-    return float(np.linalg.norm(va - vb))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite(float(np.linalg.norm(va - vb)))
 
 
 def json_array_pack(text: str | None) -> bytes | None:
-    if text is None:
-        return None
-    values = json.loads(text)
-    if not isinstance(values, list):
-        raise ValueError("JSON_ARRAY_PACK needs a JSON array")
-    return np.asarray(values, dtype=F32).tobytes()
+    return None if text is None else _packed(text).tobytes()
 
 
 def json_array_unpack(blob: bytes | None) -> str | None:
     if blob is None:
         return None
-    return json.dumps([float(x) for x in _vector(blob)])
+    return "[" + ",".join(format(float(x), ".9g") for x in _vector(blob)) + "]"
 
 
 def vector_num_elements(blob: bytes | None) -> int | None:
@@ -66,6 +80,8 @@ def vector_num_elements(blob: bytes | None) -> int | None:
 
 
 def rand(seed: int | None = None) -> float:
+    # SingleStore's RAND(N) starts a repeatable sequence per query; here a seed gives one
+    # repeatable value. Unseeded, both give a uniform float in [0, 1).
     return random.Random(seed).random() if seed is not None else random.random()
 
 
@@ -78,7 +94,7 @@ def least(*values: Any) -> Any:
 
 
 def sqrt(value: float | None) -> float | None:
-    return None if value is None or value < 0 else float(np.sqrt(value))
+    return None if value is None or value < 0 else math.sqrt(value)
 
 
 FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
@@ -97,5 +113,4 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
 def register(connection: sqlite3.Connection) -> None:
     """Register every function above on one connection (the prepare-connection step)."""
     for name, (arity, fn) in FUNCTIONS.items():
-        deterministic = name != "RAND"
-        connection.create_function(name, arity, fn, deterministic=deterministic)
+        connection.create_function(name, arity, fn, deterministic=name != "RAND")
