@@ -1,0 +1,196 @@
+"""A throwaway MariaDB server standing in for SingleStore in tests.
+
+`start()` initialises a data directory in a temp dir, runs Debian's `mariadbd` on a free
+loopback port as a child process (no system service), creates a user with a password and
+waits until that user can connect. The fixtures below share one server per test session and
+give each test that wants it a database of its own.
+
+Use from any conftest: `from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import singlestoredb
+
+USER = "retail"
+PASSWORD = "retail-test-pw"
+DATABASE = "retail_pulse"
+START_TIMEOUT = 30.0
+_SEARCH_PATH = os.pathsep.join(["/usr/sbin", "/usr/bin", os.environ.get("PATH", "")])
+
+# Settings that make the server start fast and behave like SingleStore where it matters:
+# utf8mb4, UTC, strict mode, READ COMMITTED. Durability is off: the data is thrown away.
+_SERVER_OPTIONS = [
+    "--bind-address=127.0.0.1",
+    "--skip-name-resolve",
+    "--character-set-server=utf8mb4",
+    "--collation-server=utf8mb4_general_ci",
+    "--default-time-zone=+00:00",
+    "--sql-mode=STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION",
+    "--transaction-isolation=READ-COMMITTED",
+    "--max-connections=500",
+    "--performance-schema=OFF",
+    "--innodb-buffer-pool-size=64M",
+    "--innodb-log-file-size=16M",
+    "--innodb-doublewrite=0",
+    "--innodb-flush-log-at-trx-commit=0",
+    "--skip-log-bin",
+]
+
+
+def binaries() -> tuple[str, str] | None:
+    """Paths of mariadbd and mariadb-install-db, or None when MariaDB is not installed."""
+    server = shutil.which("mariadbd", path=_SEARCH_PATH)
+    install = shutil.which("mariadb-install-db", path=_SEARCH_PATH)
+    return (server, install) if server and install else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class MariaDBServer:
+    port: int
+    directory: Path
+    process: subprocess.Popen[bytes]
+
+    def url(self, database: str = DATABASE) -> str:
+        return f"singlestoredb://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{database}"
+
+    def connect(self, database: str = DATABASE) -> singlestoredb.connection.Connection:
+        """A plain autocommit client connection, for setup and for poking at the server."""
+        return singlestoredb.connect(
+            self.url(database), autocommit=True, results_type="tuples", connect_timeout=2
+        )
+
+    def execute(self, sql: str) -> list[tuple]:
+        """Run one statement on a short-lived connection; return its rows."""
+        connection = self.connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            connection.close()
+
+    def log_tail(self, lines: int = 20) -> str:
+        log = self.directory / "error.log"
+        return "\n".join(log.read_text().splitlines()[-lines:]) if log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _init_sql(directory: Path) -> Path:
+    path = directory / "init.sql"
+    path.write_text(
+        f"CREATE USER IF NOT EXISTS '{USER}'@'%' IDENTIFIED BY '{PASSWORD}';\n"
+        f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'%';\n"
+        f"CREATE DATABASE IF NOT EXISTS {DATABASE};\n"
+    )
+    return path
+
+
+def _root_options() -> list[str]:
+    # mariadbd refuses to run as root unless told to; as another user it needs nothing.
+    return ["--user=root"] if os.geteuid() == 0 else []
+
+
+def _wait_ready(server: MariaDBServer, deadline: float) -> None:
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"mariadbd exited early:\n{server.log_tail()}")
+        try:
+            server.connect().close()
+            return
+        except singlestoredb.Error:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mariadbd not ready in time:\n{server.log_tail()}") from None
+            time.sleep(0.05)
+
+
+def start(attempts: int = 3) -> MariaDBServer:
+    """Start a fresh server; retried on another port if the chosen one was taken meanwhile."""
+    found = binaries()
+    if found is None:
+        raise FileNotFoundError("mariadbd / mariadb-install-db not found")
+    server_bin, install_bin = found
+    for attempt in range(1, attempts + 1):
+        directory = Path(tempfile.mkdtemp(prefix="retail-mariadb-"))
+        datadir = directory / "data"
+        common = [f"--datadir={datadir}", *_root_options()]
+        subprocess.run(
+            [install_bin, "--no-defaults", *common, "--auth-root-authentication-method=normal",
+             "--skip-test-db", "--innodb-log-file-size=16M"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        port = free_port()
+        process = subprocess.Popen(
+            [server_bin, "--no-defaults", *common, *_SERVER_OPTIONS,
+             f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
+             f"--pid-file={directory / 'mysqld.pid'}", f"--log-error={directory / 'error.log'}",
+             f"--tmpdir={directory}", f"--init-file={_init_sql(directory)}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        server = MariaDBServer(port, directory, process)
+        try:
+            _wait_ready(server, time.monotonic() + START_TIMEOUT)
+            return server
+        except RuntimeError:
+            server.stop()
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    """One MariaDB server for the whole session; skipped (with the reason) if not installed."""
+    if binaries() is None:
+        reason = "mariadbd not found: apt-get install mariadb-server to run the MariaDB tests"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}, and CI must run them")
+        pytest.skip(reason)
+    server = start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server: MariaDBServer) -> Iterator[str]:
+    """A `singlestoredb://` URL to an empty database of this test's own, dropped afterwards."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    mariadb_server.execute(f"CREATE DATABASE {name}")
+    yield mariadb_server.url(name)
+    mariadb_server.execute(f"DROP DATABASE IF EXISTS {name}")
