@@ -9,12 +9,23 @@ from .database import Database
 from .engine import Engine
 from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, MigrationError
 from .migrations import migrate
-from .queries import Queries
+from .queries import Queries, QueryError
 from .session import Result, Row, Session
 
 __all__ = [
-    "Database", "DatabaseError", "DatabaseUnavailable", "Engine", "IntegrityError",
-    "MigrationError", "Queries", "Result", "Row", "Session", "create_engine", "migrate",
+    "Database",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "Engine",
+    "IntegrityError",
+    "MigrationError",
+    "Queries",
+    "QueryError",
+    "Result",
+    "Row",
+    "Session",
+    "create_engine",
+    "migrate",
     "sqlite_path",
 ]
 

@@ -16,7 +16,11 @@ class Engine(ABC):
 
     @abstractmethod
     def read(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn` on a connection for reading (no write lock, no transaction kept open)."""
+        """Run `fn` on a connection for reading (no write lock, no transaction kept open).
+
+        SQLite refuses writes here (its readers are query_only); SingleStore would autocommit
+        them, so keep every write in `write`.
+        """
 
     @abstractmethod
     def write(self, fn: Callable[[Session], T]) -> T:

@@ -1,19 +1,25 @@
 """A sync unit of work on one DB-API connection, addressed by query name.
 
 Engines hand a `Session` to a function that runs in a worker thread; the async `Database`
-facade never touches a connection itself.
+facade never touches a connection itself. Driver errors leave a Session already translated
+into ours (`IntegrityError`, `DatabaseUnavailable`, `DatabaseError`), so a transaction
+function can catch, say, a duplicate key without importing a driver.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .queries import Queries
+from .errors import DatabaseError
+from .queries import Queries, QueryError
+from .sqltext import is_insert
 
 Params = Mapping[str, Any] | None
 Row = dict[str, Any]
+Translate = Callable[[BaseException], DatabaseError]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,28 +31,59 @@ class Result:
 class Session:
     """Runs named queries (or raw SQL, for migrations and the shell) on one connection."""
 
-    def __init__(self, connection: Any, queries: Queries, dialect: str) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        queries: Queries,
+        dialect: str,
+        driver_errors: tuple[type[BaseException], ...] = (),
+        translate: Translate = lambda exc: DatabaseError(str(exc)),
+    ) -> None:
         self.connection = connection
         self.queries = queries
         self.dialect = dialect
+        self._driver_errors = driver_errors
+        self._translate = translate
 
-    def _cursor_run(self, sql: str, params: Params) -> Any:
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except self._driver_errors as exc:
+            raise self._translate(exc) from exc
+
+    def _cursor_run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
         cursor = self.connection.cursor()
-        if params:
-            cursor.execute(sql, dict(params))
-        else:  # no interpolation at all, so a literal `%` needs no escaping
-            cursor.execute(sql)
+        with self._translated():
+            # sqlite3 refuses None for "no parameters"; pyformat drivers skip interpolation
+            # on None and interpolate on any dict, even an empty one.
+            if params is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, params)
         return cursor
 
-    @staticmethod
-    def _rows(cursor: Any) -> list[Row]:
+    def _values(self, name: str, params: Params) -> dict[str, Any]:
+        """The parameters as a dict, checked against the ones the query names."""
+        values = dict(params) if params else {}
+        missing = [p for p in self.queries[name].params if p not in values]
+        if missing:
+            raise QueryError(f"query {name!r} needs parameter(s): {', '.join(missing)}")
+        return values
+
+    def _named(self, name: str, params: Params) -> Any:
+        # Always a dict, never None: named SQL is rendered with `%%` and must be interpolated.
+        return self._cursor_run(self.queries.sql(name), self._values(name, params))
+
+    def _rows(self, cursor: Any) -> list[Row]:
         if cursor.description is None:
             return []
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with self._translated():
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def fetch_all(self, name: str, params: Params = None) -> list[Row]:
-        return self._rows(self._cursor_run(self.queries.sql(name), params))
+        return self._rows(self._named(name, params))
 
     def fetch_one(self, name: str, params: Params = None) -> Row | None:
         rows = self.fetch_all(name, params)
@@ -57,17 +94,24 @@ class Session:
         return None if row is None else next(iter(row.values()))
 
     def execute(self, name: str, params: Params = None) -> Result:
-        cursor = self._cursor_run(self.queries.sql(name), params)
-        return Result(cursor.rowcount, cursor.lastrowid)
+        cursor = self._named(name, params)
+        # Drivers report a stale or zero id after UPDATE, DELETE or an ignored INSERT.
+        inserted = cursor.rowcount > 0 and is_insert(self.queries[name].sql)
+        return Result(cursor.rowcount, (cursor.lastrowid or None) if inserted else None)
 
     def execute_many(self, name: str, rows: Iterable[Mapping[str, Any]]) -> int:
-        batch = [dict(row) for row in rows]
+        batch = [self._values(name, row) for row in rows]
         if not batch:
             return 0
         cursor = self.connection.cursor()
-        cursor.executemany(self.queries.sql(name), batch)
+        with self._translated():
+            cursor.executemany(self.queries.sql(name), batch)
         return cursor.rowcount
 
     def raw(self, sql: str, params: Params = None) -> list[Row]:
-        """Run SQL text that is not a named query (migrations, the `sql` shell)."""
-        return self._rows(self._cursor_run(sql, params))
+        """Run SQL text that is not a named query (migrations, the `sql` shell).
+
+        The text goes to the driver as written: `:name` parameters on SQLite, `%(name)s` on
+        SingleStore, where `%` is only special when `params` are given.
+        """
+        return self._rows(self._cursor_run(sql, dict(params) if params else None))

@@ -2,15 +2,17 @@
 
 The client has no pool and no async API, so this keeps a bounded pool of connections, each
 used by one worker thread at a time. A connection that drops is discarded and replaced; a
-read is retried once on a fresh connection, and so is a transaction that failed before its
-COMMIT was sent (the server rolled it back when the connection died).
+read is retried once on a fresh connection, and so is a transaction whose pooled connection
+was found dead at START TRANSACTION. A transaction that loses its connection later raises
+DatabaseUnavailable (the server rolls it back); one lost during COMMIT may or may not have
+committed, as with any client.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -24,8 +26,12 @@ from .session import Session
 
 T = TypeVar("T")
 
-# MySQL client error codes that mean the connection itself is gone.
-_CONNECTION_LOST = {2002, 2003, 2006, 2013, 2055}
+# Error codes that mean the connection itself is gone: the client's own (2xxx), the server
+# shutting down (1053), MariaDB's "connection was killed" (1927), MySQL's idle timeout (4031).
+_CONNECTION_LOST = {1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
+# Constraint failures the client reports as something other than IntegrityError: a NOT NULL
+# column without a value (1364) and CHECK constraints (MySQL 3819, MariaDB 4025).
+_CONSTRAINT_FAILED = {1364, 3819, 4025}
 
 
 def _error_code(exc: BaseException) -> int | None:
@@ -44,7 +50,7 @@ def _is_connection_error(exc: BaseException) -> bool:
 
 
 def _translate(exc: BaseException) -> DatabaseError:
-    if isinstance(exc, singlestoredb.IntegrityError):
+    if isinstance(exc, singlestoredb.IntegrityError) or _error_code(exc) in _CONSTRAINT_FAILED:
         return IntegrityError(str(exc))
     if _is_connection_error(exc):
         return DatabaseUnavailable(str(exc))
@@ -57,20 +63,34 @@ class _Connection:
     def __init__(self, raw: Any, is_singlestore: bool) -> None:
         self.raw = raw
         self.is_singlestore = is_singlestore
-        self.last_used = time.monotonic()
+
+
+class _Stale(Exception):
+    """The connection was dead before any of the caller's work ran on it: safe to retry."""
+
+    def __init__(self, unavailable: DatabaseUnavailable) -> None:
+        super().__init__(str(unavailable))
+        self.unavailable = unavailable
 
 
 class SingleStoreEngine(Engine):
     dialect = "singlestore"
 
     def __init__(
-        self, url: str, queries: Queries, pool_size: int = 8, connect_timeout: int = 5
+        self,
+        url: str,
+        queries: Queries,
+        pool_size: int = 8,
+        connect_timeout: int = 5,
+        acquire_timeout: float = 30.0,
     ) -> None:
         parts = urlsplit(url)
         # The client knows the `singlestoredb://` scheme; `mysql://` is accepted as an alias.
         self.url = urlunsplit(parts._replace(scheme="singlestoredb"))
         self.queries = queries
+        self.pool_size = pool_size
         self.connect_timeout = connect_timeout
+        self.acquire_timeout = acquire_timeout
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
         self._closed = False
@@ -85,6 +105,13 @@ class SingleStoreEngine(Engine):
                 results_type="tuples",
                 connect_timeout=self.connect_timeout,
                 local_infile=False,
+                # Named queries are rendered with `%%` for a literal `%`; interpolate them
+                # even when they take no parameters.
+                interpolate_query_with_empty_args=True,
+                # VECTOR columns come back as their little-endian float32 bytes, as BLOBs do
+                # on MariaDB and SQLite, rather than as numpy arrays.
+                enable_extended_data_types=False,
+                vector_data_format="binary",
             )
         except Exception as exc:  # the driver raises several types for "cannot connect"
             raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
@@ -105,7 +132,11 @@ class SingleStoreEngine(Engine):
     def _acquire(self) -> _Connection:
         if self._closed:
             raise DatabaseUnavailable("the database engine is closed")
-        self._slots.acquire()
+        if not self._slots.acquire(timeout=self.acquire_timeout):
+            raise DatabaseUnavailable(
+                f"no free database connection after {self.acquire_timeout:g}s "
+                f"(pool size {self.pool_size})"
+            )
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -115,55 +146,61 @@ class SingleStoreEngine(Engine):
                 self._slots.release()
                 raise
 
-    def _release(self, connection: _Connection | None) -> None:
-        if connection is not None and not self._closed:
-            connection.last_used = time.monotonic()
-            self._idle.put(connection)
-        elif connection is not None:
+    def _release(self, connection: _Connection, broken: bool) -> None:
+        if broken or self._closed:
             self._discard(connection)
+        else:
+            self._idle.put(connection)
         self._slots.release()
 
     @staticmethod
     def _discard(connection: _Connection) -> None:
-        try:
+        with contextlib.suppress(Exception):  # it is broken already; nothing to save
             connection.raw.close()
-        except Exception:  # noqa: S110 - the connection is already broken; nothing to save
-            pass
 
     # -- work ---------------------------------------------------------------------------------
+    def _session(self, connection: _Connection) -> Session:
+        return Session(
+            connection.raw, self.queries, self.dialect, (singlestoredb.Error, OSError), _translate
+        )
+
     def _run(self, fn: Callable[[Session], T], transactional: bool) -> T:
+        """Run `fn` on a pooled connection; if that connection turns out dead, retry once on a
+        fresh one. Reads are retried whenever the connection drops (they change nothing); a
+        transaction only when the drop came before `fn` ran, so `fn` never runs twice."""
         for attempt in (1, 2):
             connection = self._acquire()
-            keep: _Connection | None = connection
-            committing = False
+            broken = False
             try:
-                session = Session(connection.raw, self.queries, self.dialect)
                 if transactional:
-                    session.raw("START TRANSACTION")
-                    try:
-                        result = fn(session)
-                    except BaseException:
-                        session.raw("ROLLBACK")
-                        raise
-                    committing = True
-                    session.raw("COMMIT")
-                    return result
-                return fn(session)
-            except singlestoredb.Error as exc:
-                if not _is_connection_error(exc):
-                    raise _translate(exc) from exc
-                keep = None
-                self._discard(connection)
-                if attempt == 2 or committing:
-                    raise _translate(exc) from exc
-            except OSError as exc:
-                keep = None
-                self._discard(connection)
-                if attempt == 2 or committing:
-                    raise DatabaseUnavailable(str(exc)) from exc
+                    return self._transaction(self._session(connection), fn)
+                return fn(self._session(connection))
+            except _Stale as stale:
+                broken = True
+                if attempt == 2:
+                    raise stale.unavailable from stale.unavailable.__cause__
+            except DatabaseUnavailable:
+                broken = True
+                if transactional or attempt == 2:
+                    raise
             finally:
-                self._release(keep)
+                self._release(connection, broken)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _transaction(session: Session, fn: Callable[[Session], T]) -> T:
+        try:
+            session.raw("START TRANSACTION")
+        except DatabaseUnavailable as exc:
+            raise _Stale(exc) from exc
+        try:
+            result = fn(session)
+        except BaseException:
+            with contextlib.suppress(DatabaseError):  # a dead connection: rolled back anyway
+                session.raw("ROLLBACK")
+            raise
+        session.raw("COMMIT")
+        return result
 
     def read(self, fn: Callable[[Session], T]) -> T:
         return self._run(fn, transactional=False)

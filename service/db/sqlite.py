@@ -37,9 +37,10 @@ sqlite3.register_adapter(datetime, _adapt_datetime)
 sqlite3.register_adapter(date, lambda value: value.isoformat())
 sqlite3.register_converter("DATETIME", _convert_datetime)
 sqlite3.register_converter("TIMESTAMP", _convert_datetime)
+sqlite3.register_converter("DATE", lambda raw: date.fromisoformat(raw.decode()[:10]))
 
 
-def _translate(exc: sqlite3.Error) -> DatabaseError:
+def _translate(exc: BaseException) -> DatabaseError:
     if isinstance(exc, sqlite3.IntegrityError):
         return IntegrityError(str(exc))
     if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
@@ -59,10 +60,9 @@ class SQLiteEngine(Engine):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._writer = self._connect()
-        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer = self._connect(pragmas=("journal_mode=WAL",))
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, pragmas: tuple[str, ...] = ()) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
                 self.path,
@@ -71,11 +71,15 @@ class SQLiteEngine(Engine):
                 detect_types=sqlite3.PARSE_DECLTYPES,
                 timeout=self.busy_timeout_ms / 1000,
             )
+            for pragma in (
+                f"busy_timeout={int(self.busy_timeout_ms)}",
+                "foreign_keys=ON",
+                "synchronous=NORMAL",
+                *pragmas,
+            ):
+                connection.execute(f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
-        connection.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA synchronous=NORMAL")
         sqlite_functions.register(connection)
         with self._all_lock:
             self._all.append(connection)
@@ -84,17 +88,24 @@ class SQLiteEngine(Engine):
     def _reader(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = self._connect()
+            # Writes belong in write(), under the lock; a reader refuses them outright.
+            connection = self._local.connection = self._connect(pragmas=("query_only=ON",))
         return connection
+
+    def _session(self, connection: sqlite3.Connection) -> Session:
+        return Session(connection, self.queries, self.dialect, (sqlite3.Error,), _translate)
 
     def read(self, fn: Callable[[Session], T]) -> T:
         connection = self._reader()
         try:
             connection.execute("BEGIN")  # one snapshot for every statement in fn
             try:
-                return fn(Session(connection, self.queries, self.dialect))
+                return fn(self._session(connection))
             finally:
-                connection.execute("COMMIT")
+                # Nothing to commit; unlike COMMIT, ROLLBACK also ends the transaction when fn
+                # left a statement unfinished, so the connection is never left inside one.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
 
@@ -106,7 +117,7 @@ class SQLiteEngine(Engine):
             except sqlite3.Error as exc:
                 raise _translate(exc) from exc
             try:
-                result = fn(Session(connection, self.queries, self.dialect))
+                result = fn(self._session(connection))
                 connection.execute("COMMIT")
                 return result
             except BaseException as exc:
