@@ -12,7 +12,7 @@ import structlog
 
 from . import mysql_compat
 from .engine import Engine
-from .errors import MigrationError
+from .errors import DatabaseError, DatabaseUnavailable, MigrationError
 from .session import Session
 from .sqltext import split_statements
 
@@ -62,9 +62,51 @@ def _statements(engine: Engine, migration: Migration) -> list[str]:
     return statements
 
 
+_RECORD = {
+    "sqlite": "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+    "VALUES (:version, :name, :checksum, :applied_at)",
+    "singlestore": "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+    "VALUES (%(version)s, %(name)s, %(checksum)s, %(applied_at)s)",
+}
+
+
+def _apply(engine: Engine, migration: Migration) -> None:
+    statements = _statements(engine, migration)
+    row = {
+        "version": migration.version,
+        "name": migration.name,
+        "checksum": migration.checksum,
+        "applied_at": datetime.now(UTC).replace(tzinfo=None),
+    }
+
+    def record(session: Session) -> None:
+        session.raw(_RECORD[engine.dialect], row)
+
+    if engine.dialect == "sqlite":
+        # SQLite's DDL is transactional: the file and its record commit together, or neither.
+        def apply_and_record(session: Session) -> None:
+            for statement in statements:
+                session.raw(statement)
+            record(session)
+
+        engine.write(apply_and_record)
+    else:
+        # MySQL-family DDL commits implicitly, so each statement runs on its own; a file that
+        # fails halfway stays unrecorded and is reported (fix it by hand, then re-run).
+        for statement in statements:
+            _run_ddl(engine, statement)
+        engine.write(record)
+
+
+def _run_ddl(engine: Engine, statement: str) -> None:
+    """One statement in autocommit mode on SingleStore (no explicit transaction around DDL)."""
+    run = engine.write if engine.dialect == "sqlite" else engine.read
+    run(lambda session: session.raw(statement))
+
+
 def migrate(engine: Engine, sql_dir: Path) -> list[Migration]:
     """Apply pending migrations; return those applied. Raises if an applied file changed."""
-    engine.write(lambda s: s.raw(_CREATE_TABLE[engine.dialect]))
+    _run_ddl(engine, _CREATE_TABLE[engine.dialect])
     applied = {
         row["version"]: row
         for row in engine.read(
@@ -81,27 +123,12 @@ def migrate(engine: Engine, sql_dir: Path) -> list[Migration]:
                     "add a new migration instead"
                 )
             continue
-        statements = _statements(engine, migration)
-
-        def apply(session: Session, migration: Migration = migration,
-                  statements: list[str] = statements) -> None:
-            for statement in statements:
-                session.raw(statement)
-            session.raw(
-                "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
-                "VALUES (:version, :name, :checksum, :applied_at)"
-                if engine.dialect == "sqlite"
-                else "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
-                "VALUES (%(version)s, %(name)s, %(checksum)s, %(applied_at)s)",
-                {
-                    "version": migration.version,
-                    "name": migration.name,
-                    "checksum": migration.checksum,
-                    "applied_at": datetime.now(UTC).replace(tzinfo=None),
-                },
-            )
-
-        engine.write(apply)
+        try:
+            _apply(engine, migration)
+        except DatabaseUnavailable:
+            raise
+        except DatabaseError as exc:
+            raise MigrationError(f"{migration.path.name} failed: {exc}") from exc
         log.info("migration applied", version=migration.version, name=migration.name)
         done.append(migration)
     return done

@@ -10,29 +10,32 @@ from __future__ import annotations
 
 import re
 
-_TABLE_KIND = re.compile(
-    r"\bCREATE\s+(?:ROWSTORE\s+|COLUMNSTORE\s+)?(?:REFERENCE\s+)?TABLE\b", re.IGNORECASE
-)
+from .sqltext import mask_strings, strip_comments, unmask_strings
+
+_TABLE_KIND = re.compile(r"\bCREATE\s+(?:ROWSTORE\s+)?(?:REFERENCE\s+)?TABLE\b", re.IGNORECASE)
 _VECTOR_TYPE = re.compile(r"\bVECTOR\s*\(\s*\d+\s*(?:,\s*[A-Z0-9]+\s*)?\)", re.IGNORECASE)
-_DROPPED_CLAUSES = [
-    re.compile(r"^\s*SHARD\s+KEY\b.*$", re.IGNORECASE),
-    re.compile(r"^\s*SORT\s+KEY\b.*$", re.IGNORECASE),
-    re.compile(r"^\s*VECTOR\s+INDEX\b.*$", re.IGNORECASE),
-    re.compile(r"^\s*KEY\b.*\bUSING\s+CLUSTERED\s+COLUMNSTORE\b.*$", re.IGNORECASE),
-]
-_DANGLING_COMMA = re.compile(r",(\s*\n\s*\))")
-_ALTER_VECTOR_INDEX = re.compile(r"^\s*ALTER\s+TABLE\s+\w+\s+ADD\s+VECTOR\s+INDEX\b", re.I)
+_COLUMNS = r"\s*\([^()]*\)"  # a parenthesised column list, possibly empty
+_CLAUSE = (  # table clauses MariaDB lacks
+    r"(?:"
+    rf"SHARD\s+KEY(?:\s+\w+)?{_COLUMNS}"
+    rf"|SORT\s+KEY(?:\s+\w+)?{_COLUMNS}"
+    rf"|VECTOR\s+INDEX(?:\s+\w+)?{_COLUMNS}(?:\s+INDEX_OPTIONS\s*\0\d+\0)?"
+    rf"|KEY(?:\s+\w+)?{_COLUMNS}\s*USING\s+CLUSTERED\s+COLUMNSTORE"
+    r")"
+)
+# Each clause goes with the comma before it, or after it when it opens the list.
+_CLAUSE_AFTER_COMMA = re.compile(rf"\s*,\s*{_CLAUSE}", re.IGNORECASE)
+_CLAUSE_FIRST = re.compile(rf"\(\s*{_CLAUSE}\s*,\s*", re.IGNORECASE)
+_ALTER_VECTOR_INDEX = re.compile(r"^ALTER\s+TABLE\s+\S+\s+ADD\s+VECTOR\s+INDEX\b", re.I)
 
 
 def translate_ddl(statement: str) -> str | None:
     """The MariaDB form of one SingleStore statement, or None when it has no equivalent."""
-    if _ALTER_VECTOR_INDEX.match(statement):
+    code, literals = mask_strings(strip_comments(statement))
+    if not code or _ALTER_VECTOR_INDEX.match(code):
         return None
-    statement = _TABLE_KIND.sub("CREATE TABLE", statement)
-    statement = _VECTOR_TYPE.sub("BLOB", statement)
-    lines = [
-        line
-        for line in statement.splitlines()
-        if not any(pattern.match(line) for pattern in _DROPPED_CLAUSES)
-    ]
-    return _DANGLING_COMMA.sub(r"\1", "\n".join(lines))
+    code = _TABLE_KIND.sub("CREATE TABLE", code)
+    code = _VECTOR_TYPE.sub("BLOB", code)
+    code = _CLAUSE_AFTER_COMMA.sub("", code)
+    code = _CLAUSE_FIRST.sub("(", code)
+    return unmask_strings(code, literals)
