@@ -1,9 +1,10 @@
 """A throwaway MariaDB server standing in for SingleStore in tests.
 
-`start()` initialises a data directory in a temp dir, runs Debian's `mariadbd` on a free
+`start()` copies an initialised data directory into a temp dir (made once by
+mariadb-install-db and kept in the system temp dir), runs Debian's `mariadbd` there on a free
 loopback port as a child process (no system service), creates a user with a password and
-waits until that user can connect. The fixtures below share one server per test session and
-give each test that wants it a database of its own.
+waits, polling, until that user can connect. The fixtures below share one server per test
+session and give each test that wants it a database of its own.
 
 Use from any conftest: `from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401`.
 """
@@ -132,25 +133,45 @@ def _wait_ready(server: MariaDBServer, deadline: float) -> None:
             time.sleep(0.05)
 
 
+def _template_datadir(server_bin: str, install_bin: str) -> Path:
+    """An initialised data directory, made once per MariaDB build and copied for each server:
+    mariadb-install-db is most of the start-up time, and its output is always the same."""
+    build = Path(server_bin).stat()
+    template = (
+        Path(tempfile.gettempdir()) / f"retail-mariadb-template-{build.st_size}-{build.st_mtime_ns}"
+    )
+    if not template.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix="retail-mariadb-staging-"))
+        installed = subprocess.run(
+            [install_bin, "--no-defaults", f"--datadir={staging / 'data'}", *_root_options(),
+             "--auth-root-authentication-method=normal", "--skip-test-db",
+             "--innodb-log-file-size=16M"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        if installed.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise RuntimeError(f"mariadb-install-db failed:\n{installed.stderr[-2000:]}")
+        try:
+            staging.rename(template)  # atomic: a session racing us may have won, which is fine
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return template / "data"
+
+
 def start(attempts: int = 3) -> MariaDBServer:
     """Start a fresh server; retried on another port if the chosen one was taken meanwhile."""
     found = binaries()
     if found is None:
         raise FileNotFoundError("mariadbd / mariadb-install-db not found")
     server_bin, install_bin = found
+    template = _template_datadir(server_bin, install_bin)
     for attempt in range(1, attempts + 1):
         directory = Path(tempfile.mkdtemp(prefix="retail-mariadb-"))
-        datadir = directory / "data"
-        common = [f"--datadir={datadir}", *_root_options()]
-        subprocess.run(
-            [install_bin, "--no-defaults", *common, "--auth-root-authentication-method=normal",
-             "--skip-test-db", "--innodb-log-file-size=16M"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        shutil.copytree(template, directory / "data")
         port = free_port()
         process = subprocess.Popen(
-            [server_bin, "--no-defaults", *common, *_SERVER_OPTIONS,
-             f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
+            [server_bin, "--no-defaults", f"--datadir={directory / 'data'}", *_root_options(),
+             *_SERVER_OPTIONS, f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
              f"--pid-file={directory / 'mysqld.pid'}", f"--log-error={directory / 'error.log'}",
              f"--tmpdir={directory}", f"--init-file={_init_sql(directory)}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
