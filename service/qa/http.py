@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from service.errors import InvalidInput
@@ -30,7 +30,9 @@ _USERNAME_RULE = "1 to 64 letters, digits, '.', '_' or '-'"
 def qa_username(
     username: Annotated[
         str | None,
-        Parameter(header="username", required=False, description=f"The QA user: {_USERNAME_RULE}"),
+        HeaderParameter(
+            name="username", required=False, description=f"The QA user: {_USERNAME_RULE}"
+        ),
     ] = None,
 ) -> str:
     """The `username` header every /qa request carries."""
@@ -104,7 +106,7 @@ class QAController(Controller):
         qa_user: str,
         session_id: int,
         snapshot_id: int,
-        data: Verdict,
+        data: JSONBody[Verdict],
     ) -> Remaining:
         """The body is exactly {"is_match": true|false}: anything else is 400. 404 if the
         snapshot is not in this user's open session; 409 if it was already answered."""

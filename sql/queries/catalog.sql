@@ -62,3 +62,17 @@ SELECT t.snapshot_id, s.product_id, t.true_product_id, s.status, s.votes_match,
 FROM snapshot_truth t
 JOIN snapshots s ON s.id = t.snapshot_id
 ORDER BY t.snapshot_id;
+
+-- name: catalog_load_snapshot
+-- Bulk loading (tests, benchmarks): a snapshot with its voting state given.
+INSERT INTO snapshots (product_id, image_key, image_width, image_height, image_format,
+                       content_hash, source, status, votes_match, votes_mismatch, reserved,
+                       rand_key, created_at, resolved_at)
+VALUES (:product_id, :image_key, :image_width, :image_height, :image_format, :content_hash,
+        :source, :status, :votes_match, :votes_mismatch, 0, :rand_key, :now, :resolved_at);
+
+-- name: catalog_product_ids
+SELECT id, upc FROM products ORDER BY id;
+
+-- name: catalog_snapshot_ids
+SELECT id, product_id FROM snapshots ORDER BY id;

@@ -52,10 +52,13 @@ LIMIT :limit;
 -- name: qa_reserve
 -- Take one reservation if the snapshot still needs more verdicts than it has reservations.
 -- The condition is re-checked on the locked current row, so racing sessions never
--- over-reserve; rowcount 0 means someone else got there first.
+-- over-reserve; rowcount 0 means someone else got there first. A resolved snapshot fails it
+-- too (one side holds a majority). No `status` test on purpose: the WHERE names only primary
+-- key columns and counters, so InnoDB locks the row through the primary key alone; a
+-- (status, id) index lookup would lock that index first and deadlock against a vote that
+-- holds the row and changes its status.
 UPDATE snapshots SET reserved = reserved + 1
 WHERE id = :snapshot_id
-  AND status = 'pending'
   AND reserved + GREATEST(votes_match, votes_mismatch) < :majority;
 
 -- name: qa_insert_assignment
@@ -121,8 +124,8 @@ WHERE id = :snapshot_id;
 SELECT status, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :snapshot_id;
 
 -- name: qa_resolve_snapshot
-UPDATE snapshots SET status = :status, resolved_at = :now
-WHERE id = :snapshot_id AND status = 'pending';
+-- Only called while this transaction holds the row and has seen it pending.
+UPDATE snapshots SET status = :status, resolved_at = :now WHERE id = :snapshot_id;
 
 -- name: qa_complete_session
 UPDATE qa_sessions SET status = 'completed', closed_at = :now
@@ -196,3 +199,22 @@ JOIN products p ON p.id = s.product_id
 WHERE s.status = :status AND s.id > :after_id
 ORDER BY s.id
 LIMIT :limit;
+
+-- name: qa_load_session
+-- Bulk loading (benchmarks): a closed session with its counts given.
+INSERT INTO qa_sessions (username, status, size, answered, created_at, last_activity_at,
+                         closed_at)
+VALUES (:username, :status, :size, :answered, :now, :now, :now);
+
+-- name: qa_load_assignment
+-- Bulk loading (benchmarks): an answered hand-out.
+INSERT INTO qa_assignments (snapshot_id, username, session_id, position, is_match, released,
+                            assigned_at, answered_at)
+VALUES (:snapshot_id, :username, :session_id, :position, :is_match, 0, :now, :now);
+
+-- name: qa_queue_state
+-- Totals for checks and reports: snapshots per status, votes and open reservations.
+SELECT status, COUNT(*) AS snapshots, SUM(votes_match + votes_mismatch) AS votes,
+       SUM(reserved) AS reserved
+FROM snapshots
+GROUP BY status;
