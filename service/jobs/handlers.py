@@ -1,0 +1,254 @@
+"""HTTP routes of the jobs API: parse, call the jobs rules, answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+
+from service.errors import InvalidInput, NotFound
+from service.services import Services
+
+from . import repository
+from .contract import (
+    DayPerimeter,
+    ImageCounts,
+    ImageReport,
+    JobCreated,
+    JobReport,
+    JobStatus,
+    JobSubmission,
+    JobTimings,
+    StoreVisits,
+    VisitReport,
+    VisitsReport,
+)
+from .repository import as_datetime, as_day
+from .states import job_status, store_failures
+from .validation import parse_submission
+from .worker import notify_new_work
+
+_JOB_ID = re.compile(r"^[0-9]{1,18}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+class ErrorBody(msgspec.Struct):
+    """Every 4xx/5xx body: what went wrong, naming the field."""
+
+    error: str
+
+
+class EmptyObject(msgspec.Struct):
+    """`{}`: the contract's answer to an unknown, missing or non-integer jobid."""
+
+
+def _inline_schema(struct: type) -> dict[str, Any]:
+    """The JSON schema of a Struct with its $refs inlined (for a hand-read request body)."""
+    (schema,), components = msgspec.json.schema_components([struct], ref_template="{name}")
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(components[node["$ref"]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+@dataclass
+class SubmitOperation(Operation):
+    """The body is read by hand (strict decoding, our messages); document it here."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={"application/json": OpenAPIMediaType(schema=_inline_schema(JobSubmission))},  # type: ignore[arg-type]
+            description="A job: its visits and their image URLs. At most 5 MB.",
+            required=True,
+        )
+
+
+@post(
+    ["/api/submit", "/api/submit/"],
+    operation_id="submit_job",
+    summary="Submit a job of store visits and their images",
+    tags=["jobs"],
+    status_code=201,
+    operation_class=SubmitOperation,
+    responses={
+        400: ResponseSpec(ErrorBody, description="Invalid body; the message names the field"),
+        413: ResponseSpec(ErrorBody, description="Body over the size limit"),
+    },
+)
+async def submit_job(request: Request, services: Services) -> JobCreated:
+    """Store the job durably and answer at once; images are processed in the background."""
+    job = parse_submission(await request.body(), services.settings.max_job_images)
+    job_id = await repository.create_job(services.db, job)
+    notify_new_work()
+    return JobCreated(job_id=job_id)
+
+
+@get(
+    "/api/status",
+    operation_id="job_status",
+    summary="A job's status: ongoing, completed, or failed with per-store reasons",
+    tags=["jobs"],
+    responses={400: ResponseSpec(EmptyObject, description="Unknown or invalid jobid: `{}`")},
+)
+async def get_job_status(services: Services, jobid: str | None = None) -> Response[JobStatus]:
+    """`failed` lists one entry per failed store, with a reason a person can act on."""
+    if jobid is None or not _JOB_ID.match(jobid.strip()):
+        return Response({}, status_code=400)  # type: ignore[arg-type]
+    state = await repository.job_state(services.db, int(jobid.strip()))
+    if state is None:
+        return Response({}, status_code=400)  # type: ignore[arg-type]
+    job, counts, failed = state
+    status = job_status(counts.pending, counts.failed)
+    errors = store_failures(failed) if status == "failed" else None
+    return Response(JobStatus(job_id=int(job["id"]), status=status, error=errors))
+
+
+def _mean(values: list[Any]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return round(sum(present) / len(present), 3) if present else None
+
+
+def _visit_time(row: dict[str, Any]) -> datetime:
+    when = as_datetime(row["visit_time"])
+    assert when is not None
+    offset = row["utc_offset_minutes"]
+    return when if offset is None else when.replace(tzinfo=timezone(timedelta(minutes=offset)))
+
+
+@get(
+    "/api/jobs/{job_id:int}",
+    operation_id="job_report",
+    summary="A job in detail: counts, timings, and every image's result",
+    tags=["jobs"],
+    responses={404: ResponseSpec(ErrorBody, description="No such job")},
+)
+async def get_job_report(job_id: int, services: Services) -> JobReport:
+    details = await repository.job_details(services.db, job_id)
+    if details is None:
+        raise NotFound(f"no job with id {job_id}")
+    job, visit_rows, image_rows = details
+    by_visit: dict[int, list[ImageReport]] = {}
+    for row in image_rows:
+        key = row["blob_key"]
+        by_visit.setdefault(int(row["visit_index"]), []).append(
+            ImageReport(
+                index=int(row["seq"]),
+                url=row["url"],
+                status=row["status"],
+                attempts=int(row["attempts"]),
+                width=row["width"],
+                height=row["height"],
+                perimeter=None if row["perimeter"] is None else int(row["perimeter"]),
+                blob_key=key,
+                blob_url=services.blobs.url(key) if key else None,
+                error=row["error"],
+                started_at=as_datetime(row["started_at"]),
+                finished_at=as_datetime(row["finished_at"]),
+            )
+        )
+    visits = [
+        VisitReport(
+            visit_index=int(v["visit_index"]),
+            store_id=v["store_id"],
+            store_name=v["store_name"],
+            area_code=v["area_code"],
+            visit_time=_visit_time(v),
+            images=by_visit.get(int(v["visit_index"]), []),
+        )
+        for v in visit_rows
+    ]
+    pending = sum(1 for r in image_rows if r["status"] == "pending")
+    failed = sum(1 for r in image_rows if r["status"] == "failed")
+    starts = [t for r in image_rows if (t := as_datetime(r["started_at"])) is not None]
+    ends = [t for r in image_rows if (t := as_datetime(r["finished_at"])) is not None]
+    created = as_datetime(job["created_at"])
+    assert created is not None
+    last = max(ends) if ends and not pending else None
+    return JobReport(
+        job_id=int(job["id"]),
+        status=job_status(pending, failed),
+        counts=ImageCounts(
+            total=len(image_rows),
+            done=len(image_rows) - pending - failed,
+            failed=failed,
+            pending=pending,
+        ),
+        timings=JobTimings(
+            created_at=created,
+            first_started_at=min(starts) if starts else None,
+            last_finished_at=max(ends) if ends else None,
+            elapsed_seconds=round((last - created).total_seconds(), 3) if last else None,
+            mean_download_ms=_mean([r["download_ms"] for r in image_rows]),
+            mean_decode_ms=_mean([r["decode_ms"] for r in image_rows]),
+            mean_delay_ms=_mean([r["delay_ms"] for r in image_rows]),
+            mean_store_ms=_mean([r["store_ms"] for r in image_rows]),
+        ),
+        visits=visits,
+    )
+
+
+def _parse_date(name: str, raw: str | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        if not _DATE.match(raw):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}: expected a date as YYYY-MM-DD (got {raw[:40]!r})") from None
+
+
+@get(
+    "/api/visits",
+    operation_id="visits_perimeter",
+    summary="Per store and day, the summed perimeter of completed images",
+    tags=["jobs"],
+    responses={400: ResponseSpec(ErrorBody, description="A bad date")},
+)
+async def get_visits(
+    services: Services,
+    area: str | None = None,
+    storeid: str | None = None,
+    startdate: str | None = None,
+    enddate: str | None = None,
+) -> VisitsReport:
+    """Filters are optional; dates are the visits' own calendar days, both ends included."""
+    start, end = _parse_date("startdate", startdate), _parse_date("enddate", enddate)
+    if start and end and start > end:
+        raise InvalidInput("startdate: is after enddate")
+    rows = await repository.visits_perimeter(
+        services.db,
+        area=area or None,
+        store_id=storeid or None,
+        start=datetime.combine(start, datetime.min.time()) if start else None,
+        end=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
+    )
+    results: dict[str, StoreVisits] = {}
+    for row in rows:
+        store = results.setdefault(
+            row["store_id"],
+            StoreVisits(
+                store_id=row["store_id"],
+                area=row["area_code"],
+                store_name=row["store_name"],
+                data=[],
+            ),
+        )
+        store.data.append(DayPerimeter(date=as_day(row["day"]), perimeter=int(row["perimeter"])))
+    return VisitsReport(results=list(results.values()))
+
+
+ROUTES = [submit_job, get_job_status, get_job_report, get_visits]

@@ -1,0 +1,118 @@
+"""One image, start to finish: fetch, decode, measure, simulated GPU delay, store the bytes.
+
+Every failure becomes a failed result with a reason; nothing here raises for a bad image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+from service.storage import BlobStore
+from service.storage.base import BlobError
+
+from .fetcher import FetchError, SafeFetcher
+from .imaging import DecodeError, decode
+from .repository import ClaimedImage, ImageResult, utcnow
+from .states import UNKNOWN_STORE
+
+MAX_ATTEMPTS = 3  # an image whose processing killed the worker this often is given up
+
+
+@dataclass
+class ImageProcessor:
+    fetcher: SafeFetcher
+    blobs: BlobStore
+    max_pixels: int
+    delay: tuple[float, float]
+    deadline: float  # seconds; below the lease so an image never outlives its claim
+    worker: str
+    rng: random.Random
+
+    def _result(self, image: ClaimedImage, status: str, started: object, **fields: object):
+        return ImageResult(
+            image=image,
+            status=status,
+            started_at=started,  # type: ignore[arg-type]
+            finished_at=utcnow(),
+            worker=self.worker,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    def settle_without_work(self, image: ClaimedImage) -> ImageResult | None:
+        """Images that fail before any download: unknown store, too many attempts."""
+        now = utcnow()
+        if not image.store_known:
+            return self._result(image, "failed", now, error=UNKNOWN_STORE)
+        if image.attempt > MAX_ATTEMPTS:
+            return self._result(
+                image,
+                "failed",
+                now,
+                error=f"gave up after {MAX_ATTEMPTS} attempts: processing stopped midway "
+                f"each time for {image.url}",
+            )
+        return None
+
+    async def process(self, image: ClaimedImage) -> ImageResult:
+        started = utcnow()
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round((now - clock) * 1000, 3)
+            clock = now
+
+        try:
+            async with asyncio.timeout(self.deadline):
+                fetched = await self.fetcher.fetch(image.url)
+                lap("download_ms")
+                decoded = await asyncio.to_thread(decode, fetched.data, self.max_pixels)
+                lap("decode_ms")
+                low, high = self.delay
+                pause = self.rng.uniform(low, high) if high > 0 else 0.0
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                lap("delay_ms")
+                key = await asyncio.to_thread(
+                    self.blobs.put, fetched.data, decoded.extension, decoded.content_type
+                )
+                lap("store_ms")
+        except FetchError as exc:
+            return self._result(image, "failed", started, error=str(exc), **timings)
+        except DecodeError as exc:
+            return self._result(
+                image,
+                "failed",
+                started,
+                error=f"image could not be decoded: {exc} ({image.url})",
+                **timings,
+            )
+        except BlobError as exc:
+            return self._result(
+                image, "failed", started, error=f"image could not be stored: {exc}", **timings
+            )
+        except TimeoutError:
+            return self._result(
+                image,
+                "failed",
+                started,
+                error=f"image processing timed out after {self.deadline:g} s for {image.url}",
+                **timings,
+            )
+        return self._result(
+            image,
+            "done",
+            started,
+            width=decoded.width,
+            height=decoded.height,
+            perimeter=decoded.perimeter,
+            blob_key=key,
+            content_type=decoded.content_type,
+            byte_size=len(fetched.data),
+            **timings,
+        )

@@ -1,0 +1,172 @@
+"""The job worker: one loop per process claims images with a lease and runs each under a
+shared semaphore (`JOB_CONCURRENCY`).
+
+The loop claims only as many images as there are free slots, so nothing waits in memory
+while a newer job's first image is due: claim order (`sched`) interleaves jobs, and a 1-image
+job submitted behind a 10,000-image one is claimed as soon as a slot frees. A crashed
+process's leases expire and its images are claimed again; results are written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import structlog
+
+from service.services import Services
+
+from . import repository
+from .fetcher import SafeFetcher
+from .processing import ImageProcessor
+from .repository import ClaimedImage, ImageResult
+
+log = structlog.get_logger(__name__)
+
+CLAIM_BATCH = 16  # most images claimed in one transaction
+IDLE_POLL_SECONDS = 0.5  # how often an idle worker looks for work other processes submitted
+STOP_GRACE_SECONDS = 5.0  # on stop, in-flight images get this long before they are released
+
+_workers: weakref.WeakSet[JobWorker] = weakref.WeakSet()
+
+
+def notify_new_work() -> None:
+    """Wake this process's idle workers (a job was just submitted here)."""
+    for worker in list(_workers):
+        worker.wake()
+
+
+class JobWorker:
+    def __init__(self, services: Services, owner: str | None = None) -> None:
+        settings = services.settings
+        self.services = services
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.concurrency = settings.job_concurrency
+        self.lease_seconds = settings.lease_seconds
+        self.slots = asyncio.Semaphore(settings.job_concurrency)
+        self.processor = ImageProcessor(
+            fetcher=SafeFetcher(
+                services.http,
+                max_bytes=settings.max_image_bytes,
+                allow_private=settings.allow_private_image_urls,
+            ),
+            blobs=services.blobs,
+            max_pixels=settings.max_image_pixels,
+            delay=settings.processing_delay,
+            deadline=settings.lease_seconds * 0.8,
+            worker=self.owner,
+            rng=random.Random(),
+        )
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def _idle(self, seconds: float) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+        self._wakeup.clear()
+
+    async def _take_slots(self) -> int:
+        """Wait for one free slot, then take whatever else is free, up to a batch."""
+        await self.slots.acquire()
+        taken = 1
+        while taken < CLAIM_BATCH and not self.slots.locked():
+            await self.slots.acquire()  # free: returns at once
+            taken += 1
+        return taken
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            slots = await self._take_slots()
+            try:
+                claimed = await repository.claim_images(
+                    self.services.db, self.owner, slots, self.lease_seconds
+                )
+            except Exception as exc:  # database down: keep the slots free and retry later
+                for _ in range(slots):
+                    self.slots.release()
+                log.warning("claiming images failed", error=str(exc), retry_in=backoff)
+                await self._idle(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            backoff = 0.5
+            for _ in range(slots - len(claimed)):
+                self.slots.release()
+            for image in claimed:
+                task = asyncio.create_task(self._handle(image))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if not claimed:
+                await self._idle(IDLE_POLL_SECONDS)
+
+    async def _handle(self, image: ClaimedImage) -> None:
+        try:
+            result = self.processor.settle_without_work(image)
+            if result is None:
+                result = await self.processor.process(image)
+            await self._record(result)
+        except Exception:  # a bug, not a bad image: the lease expires and the image is retaken
+            log.exception("processing an image crashed", job_id=image.job_id, seq=image.seq)
+        finally:
+            self.slots.release()
+
+    async def _record(self, result: ImageResult) -> None:
+        image = result.image
+        try:
+            first = await repository.settle_image(self.services.db, result)
+        except Exception as exc:  # the lease will expire and the image will be retaken
+            log.warning(
+                "writing an image result failed",
+                job_id=image.job_id,
+                seq=image.seq,
+                error=str(exc),
+            )
+            return
+        if not first:
+            log.info("image already settled elsewhere", job_id=image.job_id, seq=image.seq)
+
+    def start(self) -> None:
+        _workers.add(self)
+        self._loop_task = asyncio.create_task(self.run(), name="job-worker")
+        log.info("job worker started", owner=self.owner, concurrency=self.concurrency)
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop claiming, let in-flight images finish for `grace` s, release the rest."""
+        self._stopping = True
+        _workers.discard(self)
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if self._in_flight:
+            _, unfinished = await asyncio.wait(set(self._in_flight), timeout=grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        try:
+            released = await repository.release_leases(self.services.db, self.owner)
+        except Exception as exc:  # they expire on their own
+            log.warning("releasing leases failed", error=str(exc))
+            released = 0
+        log.info("job worker stopped", owner=self.owner, released=released)
+
+
+@asynccontextmanager
+async def job_worker(services: Services) -> AsyncIterator[JobWorker]:
+    """The app component: a worker running for as long as the app serves."""
+    worker = JobWorker(services)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()
