@@ -58,6 +58,14 @@ def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
         engine.close()
 
 
+def cmd_load_stores(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.jobs.stores import load_stores_command
+
+    return load_stores_command(settings, Path(args.file))
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -78,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("migrate", cmd_migrate, "apply pending schema migrations from sql/")
     seed = add("seed", cmd_seed, "load demo data when the database is empty")
     seed.add_argument("--force", action="store_true", help="seed even if data exists")
+    load_stores = add("load-stores", cmd_load_stores, "upsert the store master from a CSV file")
+    load_stores.add_argument("file", metavar="FILE", help="the store master CSV file")
     sql = add("sql", cmd_sql, "interactive SQL shell on the configured database")
     sql.add_argument("-e", "--execute", metavar="SQL", help="run these statements and exit")
     return parser

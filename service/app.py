@@ -32,18 +32,21 @@ OPENAPI_PATH = "/core/public/v1"
 
 def _route_handlers() -> list[Any]:
     from service.catalog.http import ProductController, SnapshotController
+    from service.jobs.handlers import ROUTES as JOB_ROUTES
     from service.qa.http import QAController
 
     return [
         health.healthz, health.readyz, images.get_image,
         ProductController, SnapshotController, QAController,
+        *JOB_ROUTES,
     ]  # fmt: skip
 
 
 def _components(settings: Settings) -> list[Component]:
+    from service.jobs.worker import job_worker
     from service.qa.sweeper import qa_sweeper
 
-    return [qa_sweeper]
+    return [qa_sweeper, *([job_worker] if settings.worker_enabled else [])]
 
 
 def _services(state: State) -> Services:

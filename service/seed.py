@@ -16,7 +16,9 @@ Seeder = Callable[[Services, bool], Awaitable[str]]
 
 
 def seeders() -> list[tuple[str, Seeder]]:
-    return []
+    from service.jobs.stores import seed_stores
+
+    return [("stores", seed_stores)]
 
 
 async def seed(settings: Settings, force: bool = False) -> None:
