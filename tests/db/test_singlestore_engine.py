@@ -6,18 +6,39 @@ import threading
 from pathlib import Path
 
 import pytest
+import singlestoredb
 
 from service.db import (
+    DatabaseError,
     DatabaseUnavailable,
     Engine,
     IntegrityError,
     create_engine,
     migrate,
 )
-from service.db.singlestore import SingleStoreEngine
+from service.db.singlestore import SingleStoreEngine, _translate
 from tests.mariadb import MariaDBServer, free_port
 
 pytestmark = pytest.mark.mariadb
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (singlestoredb.IntegrityError(1062, "Duplicate entry"), IntegrityError),
+        (singlestoredb.OperationalError(1364, "Field 'n' doesn't have a default"), IntegrityError),
+        (singlestoredb.OperationalError(4025, "CONSTRAINT failed"), IntegrityError),
+        (singlestoredb.OperationalError(2013, "Lost connection"), DatabaseUnavailable),
+        (singlestoredb.OperationalError(1927, "Connection was killed"), DatabaseUnavailable),
+        (singlestoredb.OperationalError(4031, "Disconnected: inactivity"), DatabaseUnavailable),
+        (singlestoredb.InterfaceError(0, "The connection has been closed"), DatabaseUnavailable),
+        (ConnectionResetError(104, "reset by peer"), DatabaseUnavailable),
+        (singlestoredb.ProgrammingError(1146, "Table doesn't exist"), DatabaseError),
+        (singlestoredb.OperationalError(1213, "Deadlock found"), DatabaseError),
+    ],
+)
+def test_driver_errors_become_ours(error: Exception, expected: type) -> None:
+    assert type(_translate(error)) is expected
 
 
 def database_of(url: str) -> str:
