@@ -32,6 +32,7 @@ OPENAPI_PATH = "/core/public/v1"
 
 def _route_handlers() -> list[Any]:
     from service.catalog.http import ProductController, SnapshotController
+    from service.http.qa_page import ROUTES as QA_PAGE_ROUTES
     from service.jobs.handlers import ROUTES as JOB_ROUTES
     from service.qa.http import QAController
 
@@ -39,6 +40,7 @@ def _route_handlers() -> list[Any]:
         health.healthz, health.readyz, images.get_image,
         ProductController, SnapshotController, QAController,
         *JOB_ROUTES,
+        *QA_PAGE_ROUTES,
     ]  # fmt: skip
 
 

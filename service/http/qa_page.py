@@ -1,0 +1,121 @@
+"""The QA web page: `GET /qa/` (HTML), `/qa/static/{qa.css,qa.js}` and the one read the page
+needs beyond the QA API, confirmed snapshots of a product.
+
+The page is plain files in `service/web`; no build step. They are read once per process. Asset
+URLs carry a hash of the assets' bytes (`?v=...`), so browsers cache them for a year and still
+pick up a new release on the next page load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from litestar import MediaType, Response, get
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from service.errors import NotFound
+from service.qa.http import qa_username
+from service.services import Services
+
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+# The files `/qa/static/` serves (an allowlist: nothing else under service/web is reachable).
+_ASSETS = {"qa.css": "text/css", "qa.js": "text/javascript"}  # Litestar adds the charset
+
+# Scripts and styles only from here; images from anywhere (S3 stores hand out presigned URLs
+# on another origin); no framing.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data: blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@cache
+def _asset(name: str) -> bytes:
+    return (WEB_DIR / name).read_bytes()
+
+
+@cache
+def _index_html() -> bytes:
+    digest = hashlib.sha256()
+    for name in sorted(_ASSETS):
+        digest.update(_asset(name))
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    return html.replace("{{assets_version}}", digest.hexdigest()[:12]).encode()
+
+
+@get(
+    ["/qa", "/qa/"],
+    operation_id="qa_page",
+    summary="The QA review page",
+    tags=["qa"],
+    include_in_schema=False,
+    media_type=MediaType.HTML,
+)
+async def qa_page() -> Response[bytes]:
+    return Response(
+        _index_html(),
+        media_type=MediaType.HTML,
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": _CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        },
+    )
+
+
+@get(
+    "/qa/static/{name:str}",
+    operation_id="qa_page_asset",
+    summary="The QA page's stylesheet and script",
+    tags=["qa"],
+    include_in_schema=False,
+)
+async def qa_static(name: str) -> Response[bytes]:
+    media_type = _ASSETS.get(name)
+    if media_type is None:
+        raise NotFound(f"no asset {name!r}")
+    return Response(
+        _asset(name),
+        media_type=media_type,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",  # URLs carry ?v=<hash>
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+class ConfirmedSnapshot(msgspec.Struct):
+    """A snapshot of the product that QA consensus confirmed (status `match`)."""
+
+    snapshot_id: int
+    image_url: str
+
+
+@get(
+    "/qa/products/{product_id:int}/confirmed",
+    operation_id="qa_confirmed_snapshots",
+    summary="Snapshots of a product that QA confirmed, newest first (examples for reviewers)",
+    tags=["qa"],
+    dependencies={"qa_user": Provide(qa_username, sync_to_thread=False)},
+)
+async def confirmed_snapshots(
+    services: Services,
+    qa_user: str,
+    product_id: int,
+    limit: Annotated[int, Parameter(ge=1, le=12)] = 3,
+) -> list[ConfirmedSnapshot]:
+    """An empty list for a product without confirmed snapshots (or no such product)."""
+    rows = await services.db.fetch_all(
+        "qa_page_confirmed_snapshots", {"product_id": product_id, "limit": limit}
+    )
+    url = services.blobs.url
+    return [ConfirmedSnapshot(snapshot_id=r["id"], image_url=url(r["image_key"])) for r in rows]
+
+
+ROUTES = [qa_page, qa_static, confirmed_snapshots]
