@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from service.app import create_app
 from service.config import SQL_DIR, Settings
 from service.db import create_engine, migrate
+from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401 - shared fixtures
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_DATA = SHARED / "data"
