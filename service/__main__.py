@@ -66,6 +66,14 @@ def cmd_load_stores(settings: Settings, args: argparse.Namespace) -> int:
     return load_stores_command(settings, Path(args.file))
 
 
+def cmd_import_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.catalog.importer import run_import
+
+    return asyncio.run(run_import(settings, Path(args.directory)))
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -88,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="seed even if data exists")
     load_stores = add("load-stores", cmd_load_stores, "upsert the store master from a CSV file")
     load_stores.add_argument("file", metavar="FILE", help="the store master CSV file")
+    import_catalog = add(
+        "import-catalog", cmd_import_catalog,
+        "import products/{upc}.jpg and snapshots/{upc}/*.jpg from a folder (idempotent)",
+    )  # fmt: skip
+    import_catalog.add_argument("directory", metavar="DIR", help="the folder to import")
     sql = add("sql", cmd_sql, "interactive SQL shell on the configured database")
     sql.add_argument("-e", "--execute", metavar="SQL", help="run these statements and exit")
     return parser

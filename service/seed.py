@@ -16,9 +16,10 @@ Seeder = Callable[[Services, bool], Awaitable[str]]
 
 
 def seeders() -> list[tuple[str, Seeder]]:
+    from service.catalog.seed import seed_catalog
     from service.jobs.stores import seed_stores
 
-    return [("stores", seed_stores)]
+    return [("stores", seed_stores), ("catalog", seed_catalog)]
 
 
 async def seed(settings: Settings, force: bool = False) -> None:
