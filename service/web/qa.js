@@ -378,7 +378,7 @@
     } catch (exc) {
       const empty = exc instanceof HttpError && exc.message === "Not enough snapshots to validate";
       error.textContent = empty
-        ? "Nothing to review right now: every snapshot has the votes it needs. Thank you!"
+        ? "Nothing to review for you right now: every snapshot you have not seen has the votes it needs. Check back later."
         : `Could not start a session: ${exc.message}`;
       error.hidden = false;
       button.disabled = false;
