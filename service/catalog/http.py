@@ -11,7 +11,6 @@ from litestar.params import Body, Parameter
 
 from service.catalog import store
 from service.catalog.models import (
-    UPC,
     Product,
     ProductCreate,
     ProductPage,
@@ -121,7 +120,7 @@ class ProductController(Controller):
         )
 
     @get("/{upc:str}", operation_id="get_product", summary="One product by UPC")
-    async def get_product(self, services: Services, upc: UPC) -> Product:
+    async def get_product(self, services: Services, upc: str) -> Product:
         return _product(services, await store.get_product(services, upc))
 
     @post(
@@ -135,7 +134,7 @@ class ProductController(Controller):
     async def create_snapshot(
         self,
         services: Services,
-        upc: UPC,
+        upc: str,
         data: Annotated[SnapshotCreate, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Snapshot:
         """404 for an unknown product; 400 if the file is not an image; 413 if too large."""

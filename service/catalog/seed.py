@@ -14,14 +14,19 @@ from service.errors import Conflict
 from service.services import Services
 
 
-async def seed_catalog(services: Services, force: bool) -> str:
+async def seed_catalog(
+    services: Services,
+    force: bool,
+    products_count: int = demo.PRODUCTS,
+    per_product: int = demo.SNAPSHOTS_PER_PRODUCT,
+) -> str:
     """Seed the demo catalog into an empty catalog (or add what is missing, with force)."""
     existing = await services.db.fetch_value("catalog_count_products")
     if existing and not force:
         return f"skipped: the catalog already has {existing} product(s)"
-    products = demo.products()
+    products = demo.products(products_count)
     packs = [demo.pack_image(p) for p in products]
-    plan = demo.plan(len(products))
+    plan = demo.plan(len(products), per_product)
     added_products = added_snapshots = 0
     ids: list[int] = []
     loop = asyncio.get_running_loop()

@@ -13,7 +13,6 @@ import pytest
 
 from service.config import Settings
 from service.qa import voting
-from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401
 from tests.qa.conftest import QA, user
 
 USERS = 10
