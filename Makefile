@@ -47,5 +47,8 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 bench: $(STAMP) ## run the benchmarks: a table and one JSON line
 	$(PY) -m scripts.bench
 
+simulate: $(STAMP) ## simulated QAs clear a seeded queue via the API (ARGS="--url URL --qas N ...")
+	$(PY) -m scripts.simulate $(ARGS)
+
 clean: ## remove the venv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .ruff_cache test-output
