@@ -1,0 +1,79 @@
+"""Embedders: images in, unit-length float32 vectors out. Chosen by `EMBEDDER`.
+
+`default` is the pack-features embedder (numpy and Pillow, deterministic, offline). Every
+embedder has a name, a version and a dimension; `model` ("name:version") is what rows store,
+so vectors of different models are never compared and `reembed` can replace one by another.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from service.similarity import features
+
+
+class EmbedderError(ValueError):
+    """The configured embedder cannot be used (unknown name, missing runtime)."""
+
+
+class Embedder(Protocol):
+    name: str
+    version: str
+    dimension: int
+
+    @property
+    def model(self) -> str: ...
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """float32 array (len(images), dimension), each row of unit length. CPU-bound: call it
+        off the event loop."""
+        ...
+
+
+class PackFeatures:
+    """Colour, layout and gradient features of a product pack (see `features`)."""
+
+    name = "pack-features"
+    version = "1"
+    dimension = features.DIMENSION
+
+    @property
+    def model(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        out = np.empty((len(images), self.dimension), dtype=np.float32)
+        for row, image in enumerate(images):
+            out[row] = features.features(image)
+        return out
+
+
+def create_embedder(spec: str) -> Embedder:
+    """The embedder an `EMBEDDER` value names."""
+    if spec in {"default", PackFeatures.name}:
+        return PackFeatures()
+    if spec.startswith("onnx:"):
+        raise EmbedderError(
+            "EMBEDDER=onnx:PATH needs the optional onnxruntime package, which this "
+            "installation does not have; use EMBEDDER=default"
+        )
+    raise EmbedderError(f"unknown EMBEDDER {spec!r}; use 'default'")
+
+
+def decode(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode image bytes for embedding. JPEGs are decoded at reduced scale (DCT scaling),
+    since the features only look at a small copy."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > max_pixels:
+            raise ValueError(f"image of {image.width}x{image.height} pixels is over the limit")
+        if image.format == "JPEG":
+            image.draft("RGB", (features.WORK * 2, features.WORK * 2))
+        return image.convert("RGB")
