@@ -1,0 +1,37 @@
+"""Vectors on the wire to the database: little-endian float32 bytes, on both engines.
+
+SQLite stores those bytes in a BLOB; SingleStore converts them for its VECTOR(d, F32) column
+(a BLOB next to a VECTOR is read as packed F32). Reading back, SingleStore projects VECTOR
+columns as JSON arrays by default, so `unpack` takes either form.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import numpy as np
+
+F32 = np.dtype("<f4")
+
+
+def pack(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=F32).tobytes()
+
+
+def unpack(value: bytes | bytearray | memoryview | str) -> np.ndarray:
+    if isinstance(value, str):
+        return np.asarray(json.loads(value), dtype=np.float32)
+    return np.frombuffer(value, dtype=F32).astype(np.float32)
+
+
+def stack(values: Iterable[bytes | bytearray | memoryview | str], dimension: int) -> np.ndarray:
+    """Many stored vectors as one (n, dimension) float32 matrix."""
+    items = list(values)
+    if items and all(isinstance(v, bytes | bytearray | memoryview) for v in items):
+        joined = b"".join(bytes(v) for v in items)
+        return np.frombuffer(joined, dtype=F32).reshape(len(items), dimension).astype(np.float32)
+    matrix = np.empty((len(items), dimension), dtype=np.float32)
+    for row, value in enumerate(items):
+        matrix[row] = unpack(value)
+    return matrix

@@ -1,0 +1,123 @@
+"""Similarity fixtures: catalogs with embeddings and scores, built once per session and copied
+into each test's temp dir (a copy of a small SQLite file and its blobs is cheap)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from service.catalog import demo, store
+from service.catalog.importer import import_catalog
+from service.config import Settings
+from service.services import Services, open_services
+from service.similarity.reembed import reembed
+from tests.conftest import SHARED_DATA, make_app, migrated
+
+T = TypeVar("T")
+
+DEMO_PRODUCTS = 20
+DEMO_PER_PRODUCT = 12  # 240 snapshots, 12 of them attributed to the wrong product
+
+
+def settings_in(folder: Path, **changes: object) -> Settings:
+    base = Settings(
+        database_url=f"sqlite:///{folder / 'test.db'}",
+        storage_url=f"file://{folder / 'blobs'}",
+        processing_delay=(0.0, 0.0),
+        allow_private_image_urls=True,
+        worker_enabled=False,
+        log_level="warning",
+    )
+    return msgspec.structs.replace(base, **changes) if changes else base
+
+
+def run(settings: Settings, fn: Callable[[Services], Awaitable[T]]) -> T:
+    """Run `fn(services)` on services opened over `settings`, outside any app."""
+
+    async def main() -> T:
+        async with open_services(settings) as services:
+            return await fn(services)
+
+    return asyncio.run(main())
+
+
+async def seed_demo(services: Services, per_product: int = DEMO_PER_PRODUCT) -> None:
+    """The demo catalog (service.catalog.demo), smaller, with its truth rows."""
+    products = demo.products(DEMO_PRODUCTS)
+    packs = [demo.pack_image(p) for p in products]
+    ids = []
+    for product, pack in zip(products, packs, strict=True):
+        row = await store.create_product(
+            services, upc=product.upc, name=product.name, image=demo.png(pack)
+        )
+        ids.append(row["id"])
+    for snapshot in demo.plan(len(products), per_product):
+        added = await store.add_snapshot(
+            services, product_id=ids[snapshot.product_index], image=demo.render(snapshot, packs)
+        )
+        await services.db.execute(
+            "catalog_insert_truth",
+            {"snapshot_id": added.snapshot_id, "true_product_id": ids[snapshot.true_index]},
+        )
+
+
+def _build(folder: Path, fill: Callable[[Services], Awaitable[None]]) -> Path:
+    settings = migrated(settings_in(folder))
+
+    async def everything(services: Services) -> None:
+        await fill(services)
+        await reembed(services, out=io.StringIO())
+
+    run(settings, everything)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build(tmp_path_factory.mktemp("demo"), seed_demo)
+
+
+@pytest.fixture(scope="session")
+def trax_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = SHARED_DATA / "trax-sample"
+    if not root.is_dir():
+        pytest.skip(f"../shared/data is absent ({SHARED_DATA}); it is always present in CI")
+
+    async def fill(services: Services) -> None:
+        report = await import_catalog(services, root)
+        assert not report.failures, report.failures
+
+    return _build(tmp_path_factory.mktemp("trax"), fill)
+
+
+def _copy(template: Path, folder: Path) -> Settings:
+    for name in ("test.db", "test.db-wal", "test.db-shm"):
+        if (template / name).exists():
+            shutil.copy(template / name, folder / name)
+    shutil.copytree(template / "blobs", folder / "blobs")
+    return settings_in(folder)
+
+
+@pytest.fixture
+def demo_settings(demo_template: Path, tmp_path: Path) -> Settings:
+    return _copy(demo_template, tmp_path)
+
+
+@pytest.fixture
+def trax_settings(trax_template: Path, tmp_path: Path) -> Settings:
+    return _copy(trax_template, tmp_path)
+
+
+@pytest.fixture
+def demo_client(demo_settings: Settings) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=make_app(demo_settings), raise_server_exceptions=False) as client:
+        yield client
