@@ -23,6 +23,9 @@ _FIELD = re.compile(r"^Object (?P<what>missing required|contains unknown) field 
 _TYPES = re.compile(r"`([^`]*)`")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _HAS_TIME = re.compile(r"\d[Tt ]\d")
+_PLAIN_URL = re.compile(
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(?::(?P<port>[0-9]{1,5}))?(?:[/?#][!-~]*)?$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,9 @@ def parse_visit_time(raw: str) -> tuple[datetime, int | None]:
 def check_image_url(url: str) -> None:
     if len(url) > MAX_URL_LENGTH:
         raise ValueError(f"longer than {MAX_URL_LENGTH} characters ({len(url)})")
+    plain = _PLAIN_URL.match(url)
+    if plain and int(plain["port"] or 0) <= 65535:
+        return  # the usual shape, checked without urlsplit (10,000 URLs per job add up)
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -35,6 +35,11 @@ def image_bytes(width: int, height: int, ext: str, shade: int = 0) -> bytes:
     return out.getvalue()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops bursts of connects (1 s SYN retries)
+
+
 class ImageServer:
     """Serves generated images on 127.0.0.1 and records what was asked for.
 
@@ -67,8 +72,7 @@ class ImageServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

@@ -178,6 +178,10 @@ BAD_BODIES = {
         _with(_set(["visits", 1, "image_url", 0], "http:///3.jpg")),
         "visits[1].image_url[0]: has no host",
     ),
+    "url with a bad port": (
+        _with(_set(["visits", 0, "image_url", 0], "https://example.com:99999/2.jpg")),
+        "visits[0].image_url[0]: not a valid URL",
+    ),
     "url too long": (
         _with(_set(["visits", 1, "image_url", 0], "https://example.com/" + "a" * 2030)),
         "visits[1].image_url[0]: longer than 2048 characters",
