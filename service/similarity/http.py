@@ -1,0 +1,120 @@
+"""Similarity HTTP handlers: neighbours, suggestions, search under /api; suspects under /qa."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.params import Body, Parameter
+
+from service.catalog.images import inspect_image
+from service.catalog.models import UPC
+from service.errors import InvalidInput, TooLarge
+from service.qa.http import qa_username
+from service.services import Services
+from service.similarity import lookups
+from service.similarity.models import (
+    SearchResults,
+    SearchUpload,
+    SimilarProducts,
+    SimilarSnapshots,
+    Suggestions,
+    Suspect,
+)
+
+K = Annotated[int, Parameter(ge=1, le=100, description="how many results (1 to 100)")]
+_FORM_OVERHEAD = 64 * 1024  # the multipart envelope around the file
+
+
+async def _check_upload_size(request: Request) -> None:
+    """Refuse an oversized upload from its Content-Length, before reading the body."""
+    limit = request.app.state.settings.max_upload_bytes
+    length = request.headers.get("content-length")
+    if length is None:
+        raise HTTPException(status_code=411, detail="uploads need a Content-Length header")
+    if not length.isdigit():
+        raise InvalidInput("invalid Content-Length header")
+    if int(length) > limit + _FORM_OVERHEAD:
+        raise TooLarge(f"the upload is {length} bytes; the limit is {limit} bytes per image")
+
+
+class SimilarityController(Controller):
+    path = "/api"
+    tags = ["similarity"]
+
+    @get(
+        "/snapshots/{snapshot_id:int}/similar",
+        operation_id="similar_snapshots",
+        summary="Snapshots that look most like this one",
+    )
+    async def similar_snapshots(
+        self, services: Services, snapshot_id: int, k: K = 10
+    ) -> SimilarSnapshots:
+        """404 for an unknown snapshot."""
+        return await lookups.similar_snapshots(services, snapshot_id, k)
+
+    @get(
+        "/snapshots/{snapshot_id:int}/suggestions",
+        operation_id="snapshot_suggestions",
+        summary="Which products this snapshot most likely shows",
+    )
+    async def suggestions(self, services: Services, snapshot_id: int, k: K = 3) -> Suggestions:
+        """A kNN vote weighted by similarity over the nearest reference images and other
+        snapshots (QA-confirmed snapshots count double, mismatched ones not at all)."""
+        return await lookups.suggestions(services, snapshot_id, k)
+
+    @get(
+        "/products/{upc:str}/similar",
+        operation_id="similar_products",
+        summary="Products whose reference images look alike",
+    )
+    async def similar_products(self, services: Services, upc: UPC, k: K = 10) -> SimilarProducts:
+        """404 for an unknown product."""
+        return await lookups.similar_products(services, upc, k)
+
+    @post(
+        "/search",
+        operation_id="search_by_image",
+        summary="Nearest products and snapshots for an uploaded photo",
+        before_request=_check_upload_size,
+        request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by _check_upload_size
+        status_code=200,
+    )
+    async def search(
+        self,
+        services: Services,
+        data: Annotated[SearchUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        k: K = 10,
+    ) -> SearchResults:
+        """400 if the file is not an image; 413 if it is too large."""
+        image = await data.image.read()
+        settings = services.settings
+        await asyncio.to_thread(
+            inspect_image, image, settings.max_upload_bytes, settings.max_image_pixels
+        )
+        return await lookups.search(services, image, k)
+
+
+@get(
+    "/qa/suspects",
+    operation_id="qa_suspects",
+    summary="Snapshots most likely attributed to the wrong product",
+    tags=["qa", "similarity"],
+    dependencies={"qa_user": Provide(qa_username, sync_to_thread=False)},
+)
+async def qa_suspects(
+    services: Services,
+    qa_user: str,
+    limit: Annotated[int, Parameter(ge=1, le=1000)] = 50,
+    status: Literal["pending", "match", "mismatch"] | None = None,
+) -> list[Suspect]:
+    """Most suspicious first, each with its best suggested product and a score; optionally
+    only snapshots of one QA status. Scores are kept fresh in the background."""
+    return await lookups.suspect_list(services, limit, status)
+
+
+ROUTES = [SimilarityController, qa_suspects]

@@ -1,0 +1,203 @@
+"""The similarity API's domain side: find neighbours, vote, shape the answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from service.db import Row, Session
+from service.errors import NotFound, Unavailable
+from service.services import Services
+from service.similarity import hooks, knn, store, suspects
+from service.similarity.models import (
+    ProductBrief,
+    SearchResults,
+    SimilarProduct,
+    SimilarProducts,
+    SimilarSnapshot,
+    SimilarSnapshots,
+    Suggestion,
+    Suggestions,
+    Suspect,
+)
+from service.similarity.state import Similarity, similarity_for
+from service.similarity.suggestions import Evidence, gather
+
+
+async def _snapshot(services: Services, snapshot_id: int) -> Row:
+    row = await services.db.fetch_one("similarity_snapshot", {"snapshot_id": snapshot_id})
+    if row is None:
+        raise NotFound(f"no snapshot with id {snapshot_id}")
+    return row
+
+
+async def _product(services: Services, upc: str) -> Row:
+    row = await services.db.fetch_one("similarity_product_by_upc", {"upc": upc})
+    if row is None:
+        raise NotFound(f"no product with UPC {upc}")
+    return row
+
+
+async def _vector(services: Services, kind: str, row: Row) -> np.ndarray:
+    """The stored embedding, or one made now from the stored image (and then stored)."""
+    similarity = similarity_for(services)
+    vector = await services.db.read(
+        lambda session: store.stored_vector(session, similarity, kind, row["id"])
+    )
+    if vector is not None:
+        return vector
+    image = await _blob(services, row["image_key"])
+    embed = hooks.embed_snapshot if kind == "snapshot" else hooks.embed_product
+    if not await embed(services, row["id"], image):
+        raise Unavailable(f"the {kind}'s image could not be embedded; retry later")
+    vector = await services.db.read(
+        lambda session: store.stored_vector(session, similarity, kind, row["id"])
+    )
+    if vector is None:  # pragma: no cover - embedded a moment ago
+        raise Unavailable(f"the {kind}'s embedding is not available yet; retry later")
+    return vector
+
+
+async def _blob(services: Services, key: str) -> bytes:
+    return await asyncio.to_thread(services.blobs.get, key)
+
+
+def _similar_snapshot(services: Services, row: Row) -> SimilarSnapshot:
+    return SimilarSnapshot(
+        snapshot_id=row["snapshot_id"],
+        score=float(row["score"]),
+        product=ProductBrief(row["product_id"], row["product_upc"], row["product_name"]),
+        image_url=services.blobs.url(row["image_key"]),
+        status=row["status"],
+    )
+
+
+def _similar_product(services: Services, row: Row) -> SimilarProduct:
+    return SimilarProduct(
+        id=row["product_id"],
+        upc=row["upc"],
+        name=row["name"],
+        image_url=services.blobs.url(row["image_key"]),
+        score=float(row["score"]),
+    )
+
+
+def _suggestions(
+    services: Services, session: Session, evidence: Evidence, k: int, attributed: int | None
+) -> list[Suggestion]:
+    known = {row["product_id"]: row for row in evidence.products}
+    out = []
+    for candidate in evidence.ranked(k):
+        product = known.get(candidate.product_id) or session.fetch_one(
+            "similarity_product", {"product_id": candidate.product_id}
+        )
+        if product is None:
+            continue
+        out.append(
+            Suggestion(
+                id=candidate.product_id,
+                upc=product["upc"],
+                name=product["name"],
+                image_url=services.blobs.url(product["image_key"]),
+                score=round(candidate.share, 6),
+                similarity=round(candidate.best_score, 6),
+                attributed=candidate.product_id == attributed,
+            )
+        )
+    return out
+
+
+async def similar_snapshots(services: Services, snapshot_id: int, k: int) -> SimilarSnapshots:
+    similarity = similarity_for(services)
+    row = await _snapshot(services, snapshot_id)
+    vector = await _vector(services, "snapshot", row)
+    rows = await services.db.read(
+        lambda session: knn.nearest(
+            similarity, session, "snapshot", vector[None, :], k, [snapshot_id]
+        )[0]
+    )
+    return SimilarSnapshots(
+        snapshot_id, similarity.model, [_similar_snapshot(services, r) for r in rows]
+    )
+
+
+async def suggestions(services: Services, snapshot_id: int, k: int) -> Suggestions:
+    similarity = similarity_for(services)
+    row = await _snapshot(services, snapshot_id)
+    vector = await _vector(services, "snapshot", row)
+
+    def work(session: Session) -> list[Suggestion]:
+        evidence = gather(similarity, session, vector[None, :], [snapshot_id], references=k)[0]
+        return _suggestions(services, session, evidence, k, row["product_id"])
+
+    return Suggestions(
+        snapshot_id=snapshot_id,
+        model=similarity.model,
+        product=ProductBrief(row["product_id"], row["product_upc"], row["product_name"]),
+        suggestions=await services.db.read(work),
+    )
+
+
+async def similar_products(services: Services, upc: str, k: int) -> SimilarProducts:
+    similarity = similarity_for(services)
+    row = await _product(services, upc)
+    vector = await _vector(services, "product", row)
+    rows = await services.db.read(
+        lambda session: knn.nearest(
+            similarity, session, "product", vector[None, :], k, [row["id"]]
+        )[0]
+    )
+    return SimilarProducts(upc, similarity.model, [_similar_product(services, r) for r in rows])
+
+
+async def search(services: Services, image: bytes, k: int) -> SearchResults:
+    """Neighbours of an uploaded photo (already checked to be an acceptable image)."""
+    similarity = similarity_for(services)
+    vector = (await store.embed(similarity, [image]))[0]
+
+    def work(session: Session) -> SearchResults:
+        evidence = gather(similarity, session, vector[None, :], references=k)[0]
+        return SearchResults(
+            model=similarity.model,
+            suggestions=_suggestions(services, session, evidence, k, None),
+            products=[_similar_product(services, r) for r in evidence.products[:k]],
+            snapshots=[
+                _similar_snapshot(services, r)
+                for r in _top_snapshots(similarity, session, vector, k, evidence)
+            ],
+        )
+
+    return await services.db.read(work)
+
+
+def _top_snapshots(
+    similarity: Similarity, session: Session, vector: np.ndarray, k: int, evidence: Evidence
+) -> list[Row]:
+    if k <= len(evidence.snapshots):
+        return evidence.snapshots[:k]
+    return knn.nearest(similarity, session, "snapshot", vector[None, :], k)[0]
+
+
+async def suspect_list(services: Services, limit: int, status: str | None) -> list[Suspect]:
+    rows = await suspects.suspects(services, limit, status)
+    return [
+        Suspect(
+            snapshot_id=row["snapshot_id"],
+            image_url=services.blobs.url(row["image_key"]),
+            status=row["status"],
+            product=ProductBrief(row["product_id"], row["product_upc"], row["product_name"]),
+            suggested_product=(
+                ProductBrief(
+                    row["suggested_product_id"], row["suggested_upc"], row["suggested_name"]
+                )
+                if row["suggested_product_id"] is not None and row["suggested_upc"] is not None
+                else None
+            ),
+            score=round(float(row["suspicion"]), 6),
+            own_share=round(float(row["own_share"]), 6),
+            suggested_share=round(float(row["suggested_share"]), 6),
+            scored_at=row["scored_at"],
+        )
+        for row in rows
+    ]

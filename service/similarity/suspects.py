@@ -1,0 +1,132 @@
+"""Suspects: snapshots whose neighbours vote for another product than their attribution.
+
+Scoring every snapshot against every other is too much work for a request, so each
+snapshot's score is stored (`snapshot_suspicion`) and kept fresh in the background: a new
+snapshot is scored when it is embedded, and a score is redone once the collection has doubled
+since, once it is older than STALE_AFTER (neighbours' QA status changes what they are worth),
+or when the attribution changed. `GET /qa/suspects` and QA_PRIORITY=suspects read the table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from service.db import Row, Session
+from service.services import Services
+from service.similarity.state import Similarity, similarity_for
+from service.similarity.store import utcnow
+from service.similarity.suggestions import gather
+from service.similarity.vectors import pack, stack
+from service.similarity.votes import suspicion
+
+STALE_AFTER = timedelta(hours=24)
+BATCH = 256
+
+
+def score_rows(
+    similarity: Similarity, session: Session, rows: list[Row], population: int
+) -> list[dict[str, Any]]:
+    """Suspicion rows (ready to insert) for snapshots given with id, product_id, embedding."""
+    if not rows:
+        return []
+    vectors = stack((row["embedding"] for row in rows), similarity.embedder.dimension)
+    evidence = gather(similarity, session, vectors, [row["id"] for row in rows])
+    now = utcnow()
+    out = []
+    for row, found in zip(rows, evidence, strict=True):
+        verdict = suspicion(row["product_id"], found.candidates)
+        out.append(
+            {
+                "snapshot_id": row["id"],
+                "model": similarity.model,
+                "product_id": row["product_id"],
+                "suggested_product_id": verdict.suggested_product_id,
+                "suspicion": verdict.score,
+                "own_share": verdict.own_share,
+                "suggested_share": verdict.suggested_share,
+                "population": population,
+                "now": now,
+            }
+        )
+    return out
+
+
+def write_scores(session: Session, scores: list[dict[str, Any]]) -> None:
+    for score in scores:
+        session.execute("similarity_delete_suspicion", score)
+        session.execute("similarity_insert_suspicion", score)
+
+
+async def score_snapshot(services: Services, snapshot_id: int, vector: np.ndarray) -> None:
+    """Score one (just embedded) snapshot now."""
+    similarity = similarity_for(services)
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        row = session.fetch_one("similarity_snapshot", {"snapshot_id": snapshot_id})
+        if row is None:
+            return []
+        population = session.fetch_value(
+            "similarity_count_snapshot_embeddings", {"model": similarity.model}
+        )
+        target = {"id": snapshot_id, "product_id": row["product_id"], "embedding": pack(vector)}
+        return score_rows(similarity, session, [target], int(population or 0))
+
+    scores = await services.db.read(read)
+    if scores:
+        await services.db.transaction(lambda session: write_scores(session, scores))
+
+
+async def rescore(
+    services: Services, limit: int = BATCH, stale_after: timedelta = STALE_AFTER
+) -> int:
+    """Score up to `limit` snapshots whose score is missing or stale; returns how many."""
+    similarity = similarity_for(services)
+    stale_before = utcnow() - stale_after
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        population = int(
+            session.fetch_value("similarity_count_snapshot_embeddings", {"model": similarity.model})
+            or 0
+        )
+        rows = session.fetch_all(
+            "similarity_snapshots_to_score",
+            {
+                "model": similarity.model,
+                "population": population,
+                "stale_before": stale_before,
+                "after_id": 0,
+                "limit": limit,
+            },
+        )
+        return score_rows(similarity, session, rows, population)
+
+    scores = await services.db.read(read)
+    if scores:
+        await services.db.transaction(lambda session: write_scores(session, scores))
+    return len(scores)
+
+
+async def rescore_all(services: Services, stale_after: timedelta = STALE_AFTER) -> int:
+    """Rescore until nothing is missing or stale (reembed, tests, quality measures)."""
+    total = 0
+    while done := await rescore(services, BATCH, stale_after):
+        total += done
+    return total
+
+
+async def suspects(services: Services, limit: int, status: str | None = None) -> list[Row]:
+    """The most suspicious snapshots, scored ones only, optionally of one QA status."""
+    similarity = similarity_for(services)
+    return await services.db.fetch_all(
+        "similarity_suspects",
+        {"model": similarity.model, "status": status or "", "limit": limit},
+    )
+
+
+def suspect_ids(session: Session, model: str, limit: int) -> list[int]:
+    """Snapshot ids, most suspicious first (sync: usable inside another transaction)."""
+    rows = session.fetch_all("similarity_suspects", {"model": model, "status": "", "limit": limit})
+    return [row["snapshot_id"] for row in rows]

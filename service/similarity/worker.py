@@ -1,0 +1,68 @@
+"""The similarity component: registers QA_PRIORITY=suspects and, where this process runs
+background work (WORKER_ENABLED), keeps embeddings and suspicion scores complete and fresh.
+
+Each round embeds a batch of every kind of stored image that lacks an embedding (images
+stored before the hooks were called, or whose hook failed), then rescores a batch of missing
+or stale suspicion scores; it pauses only when a round found nothing to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+
+from service.services import Services
+from service.similarity import suspects
+from service.similarity.catchup import Cursor, embed_missing
+from service.similarity.qa_priority import register_suspects_picker
+from service.similarity.state import similarity_for
+from service.similarity.store import KINDS
+
+log = structlog.get_logger(__name__)
+
+IDLE_PAUSE = 5.0  # seconds between rounds that found nothing to do
+BUSY_PAUSE = 0.05  # between busy rounds: leave the CPU to requests now and then
+
+
+async def run_round(services: Services, cursors: dict[str, Cursor]) -> int:
+    """One round of catch-up and rescoring; returns how much work it did."""
+    work = 0
+    for kind in KINDS:
+        progress = await embed_missing(services, kind, cursors.get(kind, Cursor()))
+        # A full batch: go on from there next round. Otherwise start over, which retries
+        # images that failed, but only after an idle pause.
+        work += progress.embedded + int(progress.more)
+        cursors[kind] = progress.cursor if progress.more else Cursor()
+    work += await suspects.rescore(services)
+    return work
+
+
+async def _loop(services: Services) -> None:
+    cursors: dict[str, Cursor] = {}
+    while True:
+        try:
+            work = await run_round(services, cursors)
+        except Exception:  # keep going; the database may be back next round
+            log.exception("similarity round failed")
+            work = 0
+        await asyncio.sleep(BUSY_PAUSE if work else IDLE_PAUSE)
+
+
+@asynccontextmanager
+async def similarity_component(services: Services) -> AsyncIterator[None]:
+    similarity = similarity_for(services)  # fails at start on a bad EMBEDDER
+    register_suspects_picker(similarity.model)
+    task = None
+    if services.settings.worker_enabled:
+        task = asyncio.create_task(_loop(services), name="similarity-worker")
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
