@@ -114,35 +114,47 @@ async def _transaction_with_retry(db: Database, fn: Callable[[Session], T], atte
 
 
 def _reserve(session: Session, username: str, rules: Rules, rng: random.Random) -> list[Row]:
-    """Reserve up to `rules.size` snapshots for this user; returns the reserved rows."""
+    """Reserve up to `rules.size` snapshots for this user; returns the reserved rows.
+
+    Candidates are taken in the picker's order (random, or most suspicious first), but each
+    round locks its rows in ascending id order and never goes below an id already tried, so
+    two sessions reserving at once always lock in the same order and cannot deadlock.
+    Without contention (always, on SQLite) the first round reserves the picker's top rows.
+    """
     want = rules.size
     # Over-fetch a little: under concurrency some candidates are taken before we get to them.
     limit = want + want // 2 + 8
-    candidates = picker_for(rules.priority)(
-        session, PickRequest(username, rules.majority, limit, rng)
-    )
+    offered = picker_for(rules.priority)(session, PickRequest(username, rules.majority, limit, rng))
     taken: list[Row] = []
     last_tried = 0
-    batch = sorted(candidates, key=lambda row: row["id"])  # ascending: lock order
-    while True:
-        for row in batch:
-            if len(taken) == want:
-                return taken
+    remaining = offered
+    while len(taken) < want:
+        need = want - len(taken)
+        batch = [row for row in remaining if row["id"] > last_tried][:need]
+        if not batch:
+            break
+        chosen = {row["id"] for row in batch}
+        remaining = [row for row in remaining if row["id"] not in chosen]
+        for row in sorted(batch, key=lambda r: r["id"]):
             last_tried = row["id"]
-            reserved = session.execute(
-                "qa_reserve", {"snapshot_id": row["id"], "majority": rules.majority}
-            )
-            if reserved.rowcount == 1:
+            params = {"snapshot_id": row["id"], "majority": rules.majority}
+            if session.execute("qa_reserve", params).rowcount == 1:
                 taken.append(row)
-        if len(taken) == want or len(candidates) < limit:
-            return taken  # full, or the picker already offered everything there was
-        # Short because others won some races: top up above every id tried so far.
-        limit = 2 * (want - len(taken)) + 8
-        batch = candidates = session.fetch_all(
+    if len(taken) < want and len(offered) == limit:
+        # Short because others won races, and the picker may have had more to offer: top up
+        # in id order above every id tried so far.
+        more = session.fetch_all(
             "qa_pick_after_id",
             {"username": username, "majority": rules.majority, "after_id": last_tried,
-             "limit": limit},
+             "limit": 2 * (want - len(taken)) + 8},
         )  # fmt: skip
+        for row in more:
+            if len(taken) == want:
+                break
+            params = {"snapshot_id": row["id"], "majority": rules.majority}
+            if session.execute("qa_reserve", params).rowcount == 1:
+                taken.append(row)
+    return taken
 
 
 def _items(session: Session, session_id: int) -> list[Row]:

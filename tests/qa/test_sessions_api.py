@@ -355,3 +355,21 @@ def test_export_streams_more_than_one_page(make_qa: Callable[..., QA]) -> None:
     qa = make_qa(snapshots=reports.EXPORT_PAGE + 5, products=3)
     response = qa.client.get("/qa/export?format=jsonl", headers=user("x"))
     assert len(response.text.splitlines()) == reports.EXPORT_PAGE + 5
+
+
+def test_a_registered_picker_order_is_kept(
+    make_qa: Callable[..., QA], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA_PRIORITY pickers (suspects first, say) decide which snapshots a session gets."""
+    import dataclasses
+
+    from service.qa import picking
+
+    def highest_ids_first(session, request):  # type: ignore[no-untyped-def]
+        everything = picking.pick_random(session, dataclasses.replace(request, limit=10**6))
+        return sorted(everything, key=lambda row: -row["id"])[: request.limit]
+
+    monkeypatch.setitem(picking._PICKERS, "test-highest-first", highest_ids_first)
+    qa = make_qa(snapshots=30, products=3, qa_session_size=5, qa_priority="test-highest-first")
+    got = {s["snapshot_id"] for s in qa.start("alice").json()["snapshots"]}
+    assert got == set(sorted(qa.snapshot_ids)[-5:])
