@@ -7,10 +7,12 @@ from typing import Annotated
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
 from service.catalog import store
 from service.catalog.models import (
+    ErrorBody,
     Product,
     ProductCreate,
     ProductPage,
@@ -22,6 +24,21 @@ from service.catalog.models import (
 from service.db import Row
 from service.errors import InvalidInput, TooLarge
 from service.services import Services
+
+
+def _errors(**described: str) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for error statuses: `_errors(e404="No such product")`."""
+    return {
+        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
+        for key, text in described.items()
+    }
+
+
+_UPLOAD_ERRORS = {
+    "e400": "Not a readable image of an accepted format (JPEG, PNG, WEBP, GIF), or bad fields",
+    "e411": "No Content-Length header",
+    "e413": "Over MAX_UPLOAD_BYTES or MAX_IMAGE_PIXELS",
+}
 
 # Room for the multipart envelope and the text fields around the file itself.
 _FORM_OVERHEAD = 64 * 1024
@@ -93,6 +110,7 @@ class ProductController(Controller):
         before_request=_check_upload_size,
         request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by _check_upload_size
         status_code=201,
+        responses=_errors(**_UPLOAD_ERRORS, e409="A product with this UPC exists"),
     )
     async def create_product(
         self,
@@ -119,7 +137,12 @@ class ProductController(Controller):
             next_cursor=str(page.next_after_id) if page.next_after_id is not None else None,
         )
 
-    @get("/{upc:str}", operation_id="get_product", summary="One product by UPC")
+    @get(
+        "/{upc:str}",
+        operation_id="get_product",
+        summary="One product by UPC",
+        responses=_errors(e404="No product with this UPC"),
+    )
     async def get_product(self, services: Services, upc: str) -> Product:
         return _product(services, await store.get_product(services, upc))
 
@@ -130,6 +153,7 @@ class ProductController(Controller):
         before_request=_check_upload_size,
         request_max_body_size=None,
         status_code=201,
+        responses=_errors(**_UPLOAD_ERRORS, e404="No product with this UPC"),
     )
     async def create_snapshot(
         self,
@@ -153,6 +177,11 @@ class SnapshotController(Controller):
     path = "/api/snapshots"
     tags = ["catalog"]
 
-    @get("/{snapshot_id:int}", operation_id="get_snapshot", summary="One snapshot with its votes")
+    @get(
+        "/{snapshot_id:int}",
+        operation_id="get_snapshot",
+        summary="One snapshot with its votes",
+        responses=_errors(e404="No snapshot with this id"),
+    )
     async def get_snapshot(self, services: Services, snapshot_id: int) -> Snapshot:
         return _snapshot(services, await store.get_snapshot(services, snapshot_id))

@@ -16,6 +16,12 @@ ProductName = Annotated[str, Meta(min_length=1, max_length=200)]
 FileName = Annotated[str, Meta(max_length=255)]
 
 
+class ErrorBody(msgspec.Struct):
+    """Every error: a message a person can act on."""
+
+    error: str
+
+
 class ProductCreate(msgspec.Struct):
     """A new product: its UPC, name and reference image (multipart/form-data)."""
 

@@ -9,12 +9,14 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from service.errors import InvalidInput
 from service.qa import reports, sessions
 from service.qa.models import (
+    ErrorBody,
     LeaderboardEntry,
     QASession,
     Remaining,
@@ -41,6 +43,17 @@ def qa_username(
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(f"the 'username' header must be {_USERNAME_RULE}")
     return username
+
+
+def _errors(**described: str) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for error statuses: `_errors(e404="No open session")`."""
+    return {
+        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
+        for key, text in described.items()
+    }
+
+
+_USER = "Missing or invalid `username` header"
 
 
 def _view(services: Services, view: sessions.SessionView) -> QASession:
@@ -76,6 +89,9 @@ class QAController(Controller):
         operation_id="create_qa_session",
         summary="Start a QA session: up to QA_SESSION_SIZE snapshots to review",
         status_code=201,
+        responses=_errors(
+            e400=f'"Session already exists", "Not enough snapshots to validate", or: {_USER}'
+        ),
     )
     async def create_session(self, services: Services, qa_user: str) -> QASession:
         """400 "Session already exists" while the user has an unfinished session; 400 "Not
@@ -87,6 +103,7 @@ class QAController(Controller):
         "/session",
         operation_id="get_qa_session",
         summary="The user's unfinished session with its unanswered snapshots",
+        responses=_errors(e400=_USER, e404="The user has no unfinished session"),
     )
     async def get_session(self, services: Services, qa_user: str) -> QASession:
         """404 if the user has no unfinished session."""
@@ -98,6 +115,11 @@ class QAController(Controller):
         operation_id="answer_qa_snapshot",
         summary="Answer one snapshot of the session: is it the product?",
         status_code=200,
+        responses=_errors(
+            e400=f'The body is not exactly {{"is_match": true|false}}, or: {_USER}',
+            e404="The snapshot is not in this user's open session (or the session expired)",
+            e409="Already answered (a retried verdict counts once)",
+        ),
     )
     async def answer(
         self,
