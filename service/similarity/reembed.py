@@ -56,10 +56,11 @@ class Bar:
 
 
 async def reembed(
-    services: Services, *, batch: int = 64, prune: bool = False, out: TextIO = sys.stderr
+    services: Services, *, batch: int = 64, prune: bool = False, out: TextIO | None = None
 ) -> dict[str, int]:
     """Embed what lacks an embedding of the configured model, score snapshots, maybe prune.
-    Returns counts: embedded/failed per kind, and `scored`."""
+    Returns counts: embedded/failed per kind, and `scored`. Progress goes to `out` (stderr)."""
+    out = sys.stderr if out is None else out
     similarity = similarity_for(services)
     out.write(f"model {similarity.model} ({similarity.embedder.dimension} dimensions)\n")
     counts: dict[str, int] = {}

@@ -7,6 +7,7 @@ import asyncio
 import io
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -68,6 +69,33 @@ async def seed_demo(services: Services, per_product: int = DEMO_PER_PRODUCT) -> 
             "catalog_insert_truth",
             {"snapshot_id": added.snapshot_id, "true_product_id": ids[snapshot.true_index]},
         )
+
+
+_JOB_ROWS = [
+    "INSERT INTO jobs (id, created_at, visit_count, image_count) VALUES (:job_id, :now, 1, 1)",
+    "INSERT INTO job_visits (job_id, visit_index, store_id, visit_time) "
+    "VALUES (:job_id, 0, 'RP00001', :now)",
+    "INSERT INTO job_images (job_id, seq, visit_index, url, sched, status, lease_expires) "
+    "VALUES (:job_id, 0, 0, 'https://example.com/1.jpg', 0, 'done', :now)",
+    "INSERT INTO image_results (job_id, seq, visit_index, store_id, visit_time, url, status, "
+    "width, height, perimeter, blob_key, attempts, started_at, finished_at, worker) "
+    "VALUES (:job_id, 0, 0, 'RP00001', :now, 'https://example.com/1.jpg', 'done', "
+    "224, 224, 896, :blob_key, 1, :now, :now, 'test')",
+]
+
+
+async def add_job_image(services: Services, job_id: int, image: bytes) -> str:
+    """A settled store-visit image (job `job_id`, seq 0) stored in the blob store, as the
+    jobs worker leaves it (SQLite only: raw rows in the jobs tables)."""
+    key = services.blobs.put(image, "jpg", "image/jpeg")
+    params = {"job_id": job_id, "blob_key": key, "now": datetime(2026, 11, 21, 10)}
+
+    def insert(session) -> None:  # type: ignore[no-untyped-def]
+        for statement in _JOB_ROWS:
+            session.raw(statement, params)
+
+    await services.db.transaction(insert)
+    return key
 
 
 def _build(folder: Path, fill: Callable[[Services], Awaitable[None]]) -> Path:
