@@ -74,6 +74,12 @@ def cmd_import_catalog(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run_import(settings, Path(args.directory)))
 
 
+def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
+    from service.similarity.reembed import reembed_command
+
+    return reembed_command(settings, batch=args.batch, prune=args.prune)
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -101,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import products/{upc}.jpg and snapshots/{upc}/*.jpg from a folder (idempotent)",
     )  # fmt: skip
     import_catalog.add_argument("directory", metavar="DIR", help="the folder to import")
+    reembed = add(
+        "reembed", cmd_reembed,
+        "embed every stored image with EMBEDDER's model and score suspects (resumable)",
+    )  # fmt: skip
+    reembed.add_argument("--batch", type=int, default=64, help="images per transaction")
+    reembed.add_argument("--prune", action="store_true", help="then delete other models' rows")
     sql = add("sql", cmd_sql, "interactive SQL shell on the configured database")
     sql.add_argument("-e", "--execute", metavar="SQL", help="run these statements and exit")
     return parser

@@ -35,20 +35,23 @@ def _route_handlers() -> list[Any]:
     from service.http.qa_page import ROUTES as QA_PAGE_ROUTES
     from service.jobs.handlers import ROUTES as JOB_ROUTES
     from service.qa.http import QAController
+    from service.similarity.http import ROUTES as SIMILARITY_ROUTES
 
     return [
         health.healthz, health.readyz, images.get_image,
         ProductController, SnapshotController, QAController,
         *JOB_ROUTES,
         *QA_PAGE_ROUTES,
+        *SIMILARITY_ROUTES,
     ]  # fmt: skip
 
 
 def _components(settings: Settings) -> list[Component]:
     from service.jobs.worker import job_worker
     from service.qa.sweeper import qa_sweeper
+    from service.similarity.worker import similarity_component
 
-    return [qa_sweeper, *([job_worker] if settings.worker_enabled else [])]
+    return [qa_sweeper, similarity_component, *([job_worker] if settings.worker_enabled else [])]
 
 
 def _services(state: State) -> Services:
