@@ -75,5 +75,9 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         if image.width * image.height > max_pixels:
             raise ValueError(f"image of {image.width}x{image.height} pixels is over the limit")
         if image.format == "JPEG":
-            image.draft("RGB", (features.WORK * 2, features.WORK * 2))
+            # the largest DCT reduction (1/2, 1/4, 1/8) that keeps the longer side >= WORK
+            scale = 1
+            while scale < 8 and max(image.size) // (scale * 2) >= features.WORK:
+                scale *= 2
+            image.draft("RGB", (-(-image.width // scale), -(-image.height // scale)))
         return image.convert("RGB")

@@ -28,9 +28,9 @@ def unpack(value: bytes | bytearray | memoryview | str) -> np.ndarray:
 def stack(values: Iterable[bytes | bytearray | memoryview | str], dimension: int) -> np.ndarray:
     """Many stored vectors as one (n, dimension) float32 matrix."""
     items = list(values)
-    if items and all(isinstance(v, bytes | bytearray | memoryview) for v in items):
-        joined = b"".join(bytes(v) for v in items)
-        return np.frombuffer(joined, dtype=F32).reshape(len(items), dimension).astype(np.float32)
+    if items and all(isinstance(v, bytes) for v in items):
+        joined = b"".join(items)  # one copy, then a read-only view: SQLite BLOBs' fast path
+        return np.frombuffer(joined, dtype=F32).reshape(len(items), dimension)
     matrix = np.empty((len(items), dimension), dtype=np.float32)
     for row, value in enumerate(items):
         matrix[row] = unpack(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def test_studio_backdrop_is_trimmed_but_a_busy_border_is_kept(packs) -> None:
     pack = lookalikes.render(packs[0])
     on_white = lookalikes.reference_image(packs[0])  # the same pack with wide white margins
     assert float(embed(pack) @ embed(on_white)) > 0.97
-    busy = np.asarray(lookalikes.snapshot_image(packs[0], __import__("random").Random(1), packs))
+    busy = np.asarray(lookalikes.snapshot_image(packs[0], random.Random(1), packs))
     assert features.trim_border(busy).shape == busy.shape
 
 
