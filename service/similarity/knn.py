@@ -24,12 +24,14 @@ _KINDS = {
 NO_ID = -1  # ids are positive: "exclude nothing"
 
 
-def _matrix_view(similarity: Similarity, session: Session, kind: str) -> View | None:
+def _matrix_view(similarity: Similarity, session: Session, kind: str, queries: int) -> View | None:
+    """The in-memory matrix, when this engine has one and the SQL would make at least
+    `matrix_min_rows` DOT_PRODUCT calls (rows x queries)."""
     matrix = similarity.matrices.get(kind)
     if matrix is None:
         return None
     view = matrix.current(session)
-    return view if view.size >= similarity.matrix_min_rows else None
+    return view if view.size * queries >= similarity.matrix_min_rows else None
 
 
 def nearest(
@@ -44,7 +46,7 @@ def nearest(
     first. Snapshot rows carry product and status; product rows upc, name and image."""
     search, details, id_column = _KINDS[kind]
     exclude = exclude or [None] * len(vectors)
-    view = _matrix_view(similarity, session, kind)
+    view = _matrix_view(similarity, session, kind, len(vectors))
     if view is None:
         return [
             session.fetch_all(

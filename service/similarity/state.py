@@ -16,8 +16,9 @@ from service.services import Services
 from service.similarity.embedders import Embedder, create_embedder
 from service.similarity.matrix import KINDS, VectorMatrix
 
-# Below this many vectors the SQLite engine runs the shared SQL (one DOT_PRODUCT call per row
-# is fast enough there); from it on, the in-process matrix answers.
+# When the shared SQL would make fewer DOT_PRODUCT calls than this (rows x query vectors), the
+# SQLite engine runs it (a Python call per row is fast enough there); from it on, the
+# in-process matrix answers.
 MATRIX_MIN_ROWS = 2000
 
 

@@ -8,7 +8,7 @@ columns as JSON arrays by default, so `unpack` takes either form.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -19,13 +19,17 @@ def pack(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=F32).tobytes()
 
 
-def unpack(value: bytes | bytearray | memoryview | str) -> np.ndarray:
+def unpack(value: bytes | bytearray | memoryview | str | Sequence[float]) -> np.ndarray:
+    """A stored vector as float32: packed bytes, a JSON array (SingleStore's default VECTOR
+    projection), or an already decoded sequence (a driver that parses VECTOR itself)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return np.frombuffer(value, dtype=F32).astype(np.float32)
     if isinstance(value, str):
         return np.asarray(json.loads(value), dtype=np.float32)
-    return np.frombuffer(value, dtype=F32).astype(np.float32)
+    return np.asarray(value, dtype=np.float32)
 
 
-def stack(values: Iterable[bytes | bytearray | memoryview | str], dimension: int) -> np.ndarray:
+def stack(values: Iterable, dimension: int) -> np.ndarray:
     """Many stored vectors as one (n, dimension) float32 matrix."""
     items = list(values)
     if items and all(isinstance(v, bytes) for v in items):

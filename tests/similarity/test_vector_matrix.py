@@ -3,6 +3,8 @@ same answers as the shared DOT_PRODUCT SQL."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from service.similarity import hooks, knn
 from service.similarity.matrix import View, top_k
 from service.similarity.state import similarity_for
 from service.similarity.store import save_embedding
+from service.similarity.vectors import pack, stack, unpack
 from tests.similarity.conftest import run
 
 
@@ -95,3 +98,11 @@ def test_matrix_path_answers_like_the_shared_sql(demo_settings: Settings, kind: 
         assert {k for k in sql_rows[0]} == {k for k in matrix_rows[0]}
     if kind == "snapshot":
         assert all(row["snapshot_id"] != 1 for row in in_sql[0])  # excluded
+
+
+def test_stored_vectors_read_back_from_every_form_a_driver_returns() -> None:
+    vector = np.array([0.6, -0.8, 0.0], dtype=np.float32)
+    for stored in (pack(vector), json.dumps([0.6, -0.8, 0.0]), [0.6, -0.8, 0.0]):
+        np.testing.assert_array_equal(unpack(stored), vector)  # bytes, JSON, parsed
+    np.testing.assert_array_equal(stack([pack(vector), "[0.6, -0.8, 0.0]"], 3), [vector, vector])
+    assert pack(vector) == vector.astype("<f4").tobytes()  # what SQLite's DOT_PRODUCT reads
