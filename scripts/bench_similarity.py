@@ -198,6 +198,9 @@ def _embedding() -> list[Metric]:
 
 
 def run() -> list[Metric]:
+    from service.logs import configure_logging
+
+    configure_logging("warning", "console")  # keep migrations' and requests' logs off stdout
     metrics = _embedding()
     with tempfile.TemporaryDirectory(prefix="bench-similarity-") as tmp:
         _log(f"storing {SNAPSHOTS} snapshots with embeddings")
