@@ -71,3 +71,11 @@ def test_embedder_is_chosen_by_name() -> None:
         create_embedder("onnx:/models/effnet.onnx")
     with pytest.raises(EmbedderError, match="unknown"):
         create_embedder("clip")
+
+
+@pytest.mark.parametrize(
+    ("mode", "size"), [("RGB", (1, 1)), ("RGB", (8, 8)), ("L", (40, 30)), ("RGBA", (3, 500))]
+)
+def test_degenerate_images_still_embed(mode: str, size: tuple[int, int]) -> None:
+    vector = embed(Image.new(mode, size))
+    assert np.isfinite(vector).all() and np.linalg.norm(vector) == pytest.approx(1.0, rel=1e-5)
