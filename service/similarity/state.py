@@ -19,7 +19,7 @@ from service.similarity.matrix import KINDS, VectorMatrix
 # When the shared SQL would make fewer DOT_PRODUCT calls than this (rows x query vectors), the
 # SQLite engine runs it (a Python call per row is fast enough there); from it on, the
 # in-process matrix answers.
-MATRIX_MIN_ROWS = 2000
+MATRIX_MIN_ROWS = 500
 
 
 @dataclass
