@@ -12,6 +12,7 @@ from service.catalog.images import ImageInfo, inspect_image
 from service.db import IntegrityError, Row
 from service.errors import Conflict, NotFound
 from service.services import Services
+from service.similarity.hooks import embed_product, embed_snapshot
 
 MAX_PAGE = 500
 
@@ -54,7 +55,10 @@ async def create_product(services: Services, *, upc: str, name: str, image: byte
         await services.db.execute("catalog_insert_product", params)
     except IntegrityError:  # a concurrent request created it first
         raise Conflict(f"a product with UPC {upc} already exists") from None
-    return await get_product(services, upc)
+    row = await get_product(services, upc)
+    # Never raises: an image it cannot embed is left to the similarity catch-up.
+    await embed_product(services, row["id"], image)
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,9 @@ async def add_snapshot(
         },
     )
     assert result.lastrowid is not None
-    return AddedSnapshot(int(result.lastrowid), created=True)
+    snapshot_id = int(result.lastrowid)
+    await embed_snapshot(services, snapshot_id, image)  # never raises (see embed_product)
+    return AddedSnapshot(snapshot_id, created=True)
 
 
 async def product_id(services: Services, upc: str) -> int:
