@@ -8,6 +8,10 @@ import sys
 import structlog
 
 
+def _stderr_logger(*args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(level: str = "info", fmt: str = "console") -> None:
     numeric = getattr(logging, level.upper())
     renderer: structlog.typing.Processor = (
@@ -23,7 +27,8 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Look sys.stderr up per logger, not once: it may be swapped (tests, daemons).
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     # Route stdlib logging (uvicorn, litestar) through the same renderer.
