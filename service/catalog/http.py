@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
@@ -17,12 +16,14 @@ from service.catalog.models import (
     ProductCreate,
     ProductPage,
     ProductRef,
+    RowId,
     Snapshot,
     SnapshotCreate,
     Votes,
 )
 from service.db import Row
-from service.errors import InvalidInput, TooLarge
+from service.errors import InvalidInput
+from service.http.uploads import check_upload_size
 from service.services import Services
 
 
@@ -40,21 +41,6 @@ _UPLOAD_ERRORS = {
     "e413": "Over MAX_UPLOAD_BYTES or MAX_IMAGE_PIXELS",
 }
 
-# Room for the multipart envelope and the text fields around the file itself.
-_FORM_OVERHEAD = 64 * 1024
-
-
-async def _check_upload_size(request: Request) -> None:
-    """Refuse an oversized upload from its Content-Length, before reading the body."""
-    limit = request.app.state.settings.max_upload_bytes
-    length = request.headers.get("content-length")
-    if length is None:
-        raise HTTPException(status_code=411, detail="uploads need a Content-Length header")
-    if not length.isdigit():
-        raise InvalidInput("invalid Content-Length header")
-    if int(length) > limit + _FORM_OVERHEAD:
-        raise TooLarge(f"the upload is {length} bytes; the limit is {limit} bytes per image")
-
 
 def _product(services: Services, row: Row) -> Product:
     return Product(
@@ -66,7 +52,7 @@ def _product(services: Services, row: Row) -> Product:
         image_height=row["image_height"],
         image_format=row["image_format"],
         snapshot_count=row["snapshot_count"],
-        created_at=row["created_at"],
+        created_at=store.as_utc(row["created_at"]),
     )
 
 
@@ -86,8 +72,8 @@ def _snapshot(services: Services, row: Row) -> Snapshot:
         source=row["source"],
         votes=Votes(match=row["votes_match"], mismatch=row["votes_mismatch"]),
         status=row["status"],
-        created_at=row["created_at"],
-        resolved_at=row["resolved_at"],
+        created_at=store.as_utc(row["created_at"]),
+        resolved_at=store.as_utc(row["resolved_at"]),
     )
 
 
@@ -107,8 +93,8 @@ class ProductController(Controller):
         "/",
         operation_id="create_product",
         summary="Add a product with its reference image",
-        before_request=_check_upload_size,
-        request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by _check_upload_size
+        before_request=check_upload_size,
+        request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by check_upload_size
         status_code=201,
         responses=_errors(**_UPLOAD_ERRORS, e409="A product with this UPC exists"),
     )
@@ -150,7 +136,7 @@ class ProductController(Controller):
         "/{upc:str}/snapshots",
         operation_id="create_snapshot",
         summary="Add a snapshot (shelf photo) attributed to a product",
-        before_request=_check_upload_size,
+        before_request=check_upload_size,
         request_max_body_size=None,
         status_code=201,
         responses=_errors(**_UPLOAD_ERRORS, e404="No product with this UPC"),
@@ -181,7 +167,7 @@ class SnapshotController(Controller):
         "/{snapshot_id:int}",
         operation_id="get_snapshot",
         summary="One snapshot with its votes",
-        responses=_errors(e404="No snapshot with this id"),
+        responses=_errors(e400="A snapshot id out of range", e404="No snapshot with this id"),
     )
-    async def get_snapshot(self, services: Services, snapshot_id: int) -> Snapshot:
+    async def get_snapshot(self, services: Services, snapshot_id: RowId) -> Snapshot:
         return _snapshot(services, await store.get_snapshot(services, snapshot_id))

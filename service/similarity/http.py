@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
 from service.catalog.images import inspect_image
-from service.catalog.models import UPC
-from service.errors import InvalidInput, TooLarge
+from service.catalog.models import UPC, RowId
+from service.http.uploads import check_upload_size
 from service.qa.http import qa_username
 from service.services import Services
 from service.similarity import lookups
@@ -29,7 +28,6 @@ from service.similarity.models import (
 )
 
 K = Annotated[int, Parameter(ge=1, le=100, description="how many results (1 to 100)")]
-_FORM_OVERHEAD = 64 * 1024  # the multipart envelope around the file
 
 
 def _errors(**described: str) -> dict[int, ResponseSpec]:
@@ -40,20 +38,8 @@ def _errors(**described: str) -> dict[int, ResponseSpec]:
     }
 
 
-_K_ERROR = "k out of range (1 to 100)"
+_K_ERROR = "k out of range (1 to 100), or a snapshot id out of range"
 _NOT_EMBEDDED = "The stored image could not be embedded (unreadable blob); retry later"
-
-
-async def _check_upload_size(request: Request) -> None:
-    """Refuse an oversized upload from its Content-Length, before reading the body."""
-    limit = request.app.state.settings.max_upload_bytes
-    length = request.headers.get("content-length")
-    if length is None:
-        raise HTTPException(status_code=411, detail="uploads need a Content-Length header")
-    if not length.isdigit():
-        raise InvalidInput("invalid Content-Length header")
-    if int(length) > limit + _FORM_OVERHEAD:
-        raise TooLarge(f"the upload is {length} bytes; the limit is {limit} bytes per image")
 
 
 class SimilarityController(Controller):
@@ -67,7 +53,7 @@ class SimilarityController(Controller):
         responses=_errors(e400=_K_ERROR, e404="No snapshot with this id", e503=_NOT_EMBEDDED),
     )
     async def similar_snapshots(
-        self, services: Services, snapshot_id: int, k: K = 10
+        self, services: Services, snapshot_id: RowId, k: K = 10
     ) -> SimilarSnapshots:
         """404 for an unknown snapshot."""
         return await lookups.similar_snapshots(services, snapshot_id, k)
@@ -78,7 +64,7 @@ class SimilarityController(Controller):
         summary="Which products this snapshot most likely shows",
         responses=_errors(e400=_K_ERROR, e404="No snapshot with this id", e503=_NOT_EMBEDDED),
     )
-    async def suggestions(self, services: Services, snapshot_id: int, k: K = 3) -> Suggestions:
+    async def suggestions(self, services: Services, snapshot_id: RowId, k: K = 3) -> Suggestions:
         """A kNN vote weighted by similarity over the nearest reference images and other
         snapshots (QA-confirmed snapshots count double, mismatched ones not at all)."""
         return await lookups.suggestions(services, snapshot_id, k)
@@ -97,8 +83,8 @@ class SimilarityController(Controller):
         "/search",
         operation_id="search_by_image",
         summary="Nearest products and snapshots for an uploaded photo",
-        before_request=_check_upload_size,
-        request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by _check_upload_size
+        before_request=check_upload_size,
+        request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by check_upload_size
         status_code=200,
         responses=_errors(
             e400="Not a readable image of an accepted format, or k out of range",
