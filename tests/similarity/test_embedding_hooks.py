@@ -3,6 +3,8 @@ stored without an embedding."""
 
 from __future__ import annotations
 
+import pytest
+
 from service.catalog import demo, store
 from service.config import Settings
 from service.services import Services
@@ -11,6 +13,18 @@ from service.similarity.catchup import count_missing
 from service.similarity.state import similarity_for
 from service.similarity.worker import run_round, similarity_component
 from tests.similarity.conftest import add_job_image, run
+
+
+@pytest.fixture(autouse=True)
+def uploads_without_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Catalog uploads call the hooks themselves; here they must not, so that these tests
+    start from images stored without an embedding (as after a failed hook)."""
+
+    async def skip(*args: object) -> bool:
+        return False
+
+    monkeypatch.setattr(store, "embed_product", skip)
+    monkeypatch.setattr(store, "embed_snapshot", skip)
 
 
 def photo(index: int, seed: int = 3) -> bytes:
