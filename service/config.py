@@ -7,6 +7,7 @@ the variable, so the process stops with a message a person can act on.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     db_pool_size: int = 8
+    db_connect_timeout: float = 60.0
+    shutdown_grace: float = 10.0
+    # access: (key, role) pairs; empty = no authentication (local demos)
+    api_keys: tuple[tuple[str, str], ...] = ()
     # store-visit jobs
     max_job_images: int = 10_000
     max_image_bytes: int = 20 * 1024 * 1024
@@ -111,6 +116,28 @@ def _delay(raw: str) -> tuple[float, float]:
     return (low, high)
 
 
+API_ROLES = ("admin", "qa", "client", "metrics")
+_API_KEY = re.compile(r"^[A-Za-z0-9._~+/=-]{16,256}$")
+
+
+def _api_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """`KEY:ROLE,KEY:ROLE,...`; keys of 16+ URL-safe characters, roles from API_ROLES."""
+    pairs: dict[str, str] = {}
+    for number, item in enumerate(filter(None, (part.strip() for part in raw.split(","))), 1):
+        key, sep, role = item.rpartition(":")
+        # Never echo a key back: name the entry by position.
+        if not sep or role not in API_ROLES:
+            raise ValueError(
+                f"entry {number} must be KEY:ROLE with ROLE one of {', '.join(API_ROLES)}"
+            )
+        if not _API_KEY.match(key):
+            raise ValueError(f"entry {number}: a key needs 16 to 256 of A-Z a-z 0-9 . _ ~ + / = -")
+        if key in pairs:
+            raise ValueError(f"entry {number}: that key is listed twice")
+        pairs[key] = role
+    return tuple(pairs.items())
+
+
 def _database_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme == "sqlite" and (parts.path or parts.netloc):
@@ -153,6 +180,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_upload_bytes": _int(1024, 1024**3),
     "max_image_pixels": _int(1, 1_000_000_000),
     "db_pool_size": _int(1, 256),
+    "db_connect_timeout": _float(0, 3600),
+    "shutdown_grace": _float(0, 600),
+    "api_keys": _api_keys,
     "max_job_images": _int(1, 1_000_000),
     "max_image_bytes": _int(1024, 1024**3),
     "job_concurrency": _int(1, 10_000),
@@ -167,6 +197,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "qa_priority": _choice("random", "suspects"),
     "embedder": _text,
 }
+
+
+# Values never repeated in error messages (they end up in logs).
+_SECRETS = frozenset({"api_keys", "database_url", "storage_url"})
 
 
 def _validate_cross_fields(values: dict[str, Any]) -> None:
@@ -213,7 +247,8 @@ def load_settings(
                 if not str(exc).startswith(("invalid literal", "could not"))
                 else ("is not a number")
             )
-            raise ConfigError(variable, f"{reason} (got {raw!r})") from None
+            shown = "" if field in _SECRETS else f" (got {raw!r})"
+            raise ConfigError(variable, f"{reason}{shown}") from None
     _validate_cross_fields(values)
     return Settings(**values)
 
