@@ -19,9 +19,24 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.serving import GracefulServer
 
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+    def stop_claiming() -> None:  # on SIGTERM, before requests drain
+        services = app.state.get("services")
+        if services is not None:
+            services.stopping.set()
+
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace,  # type: ignore[arg-type]
+    )
+    GracefulServer(config, on_stop=stop_claiming).run()
     return 0
 
 
@@ -126,6 +141,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    from service.db import DatabaseUnavailable, describe
+    from service.services import wait_for_database
+
+    try:
+        wait_for_database(settings)
+    except DatabaseUnavailable as exc:
+        waited = (
+            "" if settings.dialect == "sqlite" else f" within {settings.db_connect_timeout:g} s"
+        )
+        print(
+            f"error: the database at {describe(settings.database_url)} did not answer{waited}: "
+            f"{exc}\nCheck DATABASE_URL and that the database is running "
+            "(DB_CONNECT_TIMEOUT sets how long to wait).",
+            file=sys.stderr,
+        )
+        return 1
     return args.fn(settings, args)
 
 

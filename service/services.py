@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import structlog
 
 from service.config import SQL_DIR, Settings
-from service.db import Database, create_engine
+from service.db import Database, DatabaseUnavailable, create_engine, describe, wait_until_reachable
 from service.storage import BlobStore, create_blob_store
 
 log = structlog.get_logger(__name__)
@@ -23,11 +23,39 @@ class Services:
     db: Database
     blobs: BlobStore
     http: httpx.AsyncClient
+    # Set when the process begins to stop (SIGTERM): background work takes nothing new.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def open_database(settings: Settings) -> Database:
     engine = create_engine(settings.database_url, SQL_DIR, pool_size=settings.db_pool_size)
     return Database(engine, threads=settings.db_pool_size)
+
+
+def wait_for_database(settings: Settings) -> None:
+    """Block until the database answers, retrying with backoff for DB_CONNECT_TIMEOUT seconds.
+
+    Raises DatabaseUnavailable when it never does. SQLite is a file: one try, no waiting.
+    """
+    where = describe(settings.database_url)
+
+    def on_retry(attempt: int, pause: float, error: DatabaseUnavailable) -> None:
+        log.warning(
+            "database unreachable, retrying",
+            database=where,
+            attempt=attempt,
+            retry_in=round(pause, 1),
+            error=str(error),
+        )
+
+    engine = create_engine(settings.database_url, SQL_DIR, pool_size=1)
+    timeout = 0.0 if settings.dialect == "sqlite" else settings.db_connect_timeout
+    try:
+        tries = wait_until_reachable(engine, timeout, on_retry)
+    finally:
+        engine.close()
+    if tries > 1:
+        log.info("database reachable", database=where, attempts=tries)
 
 
 def make_http_client(settings: Settings) -> httpx.AsyncClient:

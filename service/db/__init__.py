@@ -11,6 +11,7 @@ from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, Migratio
 from .migrations import migrate
 from .queries import Queries, QueryError
 from .session import Result, Row, Session
+from .waiting import describe, wait_until_reachable
 
 __all__ = [
     "Database",
@@ -25,8 +26,10 @@ __all__ = [
     "Row",
     "Session",
     "create_engine",
+    "describe",
     "migrate",
     "sqlite_path",
+    "wait_until_reachable",
 ]
 
 

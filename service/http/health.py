@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import msgspec
 from litestar import Response, get
@@ -35,9 +36,16 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-async def _check(probe: object) -> str:
+# A dependency that accepts connections but never answers must not hang the probe (the S3
+# client's own read timeout is a minute, with retries).
+PROBE_TIMEOUT = 3.0
+
+
+async def _check(probe: Awaitable[object]) -> str:
     try:
-        await probe  # type: ignore[misc]
+        await asyncio.wait_for(probe, PROBE_TIMEOUT)
+    except TimeoutError:
+        return f"error: no answer within {PROBE_TIMEOUT:g} s"
     except Exception as exc:  # any failure means not ready; say which
         return f"error: {type(exc).__name__}: {exc}"[:300]
     return "ok"

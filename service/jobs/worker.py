@@ -13,6 +13,7 @@ import asyncio
 import os
 import random
 import socket
+import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from contextlib import asynccontextmanager, suppress
 
 import structlog
 
+from service.db import DatabaseUnavailable
 from service.services import Services
 
 from . import repository
@@ -31,7 +33,6 @@ log = structlog.get_logger(__name__)
 
 CLAIM_BATCH = 16  # most images claimed in one transaction
 IDLE_POLL_SECONDS = 0.5  # how often an idle worker looks for work other processes submitted
-STOP_GRACE_SECONDS = 5.0  # on stop, in-flight images get this long before they are released
 
 _workers: weakref.WeakSet[JobWorker] = weakref.WeakSet()
 
@@ -85,10 +86,17 @@ class JobWorker:
             taken += 1
         return taken
 
+    def _claiming(self) -> bool:
+        return not (self._stopping or self.services.stopping.is_set())
+
     async def run(self) -> None:
         backoff = 0.5
-        while not self._stopping:
+        while self._claiming():
             slots = await self._take_slots()
+            if not self._claiming():  # the process began to stop while we waited for a slot
+                for _ in range(slots):
+                    self.slots.release()
+                break
             try:
                 claimed = await repository.claim_images(
                     self.services.db, self.owner, slots, self.lease_seconds
@@ -122,27 +130,45 @@ class JobWorker:
             self.slots.release()
 
     async def _record(self, result: ImageResult) -> None:
+        """Write the result; while the database is unreachable, retry for up to a lease.
+
+        Settling is compare-and-set, so a retry that comes after another worker retook and
+        settled the image changes nothing. Giving up leaves the lease to expire and the image
+        to be retaken (downloaded again, and counted as another attempt)."""
         image = result.image
-        try:
-            first = await repository.settle_image(self.services.db, result)
-        except Exception as exc:  # the lease will expire and the image will be retaken
-            log.warning(
-                "writing an image result failed",
-                job_id=image.job_id,
-                seq=image.seq,
-                error=str(exc),
-            )
-            return
+        where = {"job_id": image.job_id, "seq": image.seq}
+        pause, deadline = 0.25, time.monotonic() + self.lease_seconds
+        while True:
+            try:
+                first = await repository.settle_image(self.services.db, result)
+                break
+            except DatabaseUnavailable as exc:
+                if time.monotonic() + pause > deadline:
+                    log.warning("writing an image result failed", **where, error=str(exc))
+                    return
+                log.warning(
+                    "writing an image result failed; retrying",
+                    **where,
+                    error=str(exc),
+                    retry_in=pause,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+            except Exception as exc:  # the lease will expire and the image will be retaken
+                log.warning("writing an image result failed", **where, error=str(exc))
+                return
         if not first:
-            log.info("image already settled elsewhere", job_id=image.job_id, seq=image.seq)
+            log.info("image already settled elsewhere", **where)
 
     def start(self) -> None:
         _workers.add(self)
         self._loop_task = asyncio.create_task(self.run(), name="job-worker")
         log.info("job worker started", owner=self.owner, concurrency=self.concurrency)
 
-    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
-        """Stop claiming, let in-flight images finish for `grace` s, release the rest."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, let in-flight images finish for `grace` s (default SHUTDOWN_GRACE),
+        release the rest."""
+        grace = self.services.settings.shutdown_grace if grace is None else grace
         self._stopping = True
         _workers.discard(self)
         if self._loop_task is not None:
