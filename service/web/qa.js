@@ -9,6 +9,7 @@
 
 (() => {
   const USER_KEY = "rp.qa.username";
+  const API_KEY = "rp.qa.apiKey"; // sent as a bearer token when the server has API_KEYS on
   const OUTBOX_KEY = "rp.qa.outbox";
   const TOTALS_KEY = "rp.qa.sessionTotals"; // session id -> snapshots handed out
   const USERNAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -53,8 +54,14 @@
     }
   }
 
+  function withKey(headers) {
+    const key = store.get(API_KEY, null);
+    if (key) headers.authorization = `Bearer ${key}`;
+    return headers;
+  }
+
   async function api(method, path, { user = state.user, body, keepalive = false } = {}) {
-    const headers = { username: user, accept: "application/json" };
+    const headers = withKey({ username: user, accept: "application/json" });
     if (body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(path, {
       method,
@@ -150,6 +157,11 @@
       } catch (exc) {
         error = exc;
         if (exc instanceof HttpError && exc.status === 409) outcome = "delivered";
+        else if (exc instanceof HttpError && (exc.status === 401 || exc.status === 403)) {
+          // A missing or wrong API key: keep the answer until a valid key is entered.
+          outcome = "retry";
+          showBanner("The server refused the API key. Answers are kept: use Switch user to enter a valid key.");
+        }
         else if (!(exc instanceof HttpError) || exc.status >= 500 || exc.status === 408 || exc.status === 429) outcome = "retry";
         else outcome = "rejected";
       }
@@ -176,7 +188,7 @@
         if (e.inflight) continue;
         fetch(`/qa/session/${e.session_id}/snapshot/${e.snapshot_id}`, {
           method: "PATCH",
-          headers: { username: e.user, "content-type": "application/json" },
+          headers: withKey({ username: e.user, "content-type": "application/json" }),
           body: JSON.stringify({ is_match: e.is_match }),
           keepalive: true,
         }).catch(() => {});
@@ -282,6 +294,7 @@
     renderSync();
     const input = $("username");
     input.value = "";
+    $("api-key").value = store.get(API_KEY, null) || "";
     input.focus();
   }
 
@@ -297,6 +310,7 @@
     }
     error.hidden = true;
     $("username").removeAttribute("aria-invalid");
+    store.set(API_KEY, $("api-key").value.trim() || null);
     signIn(name);
   });
 
@@ -328,7 +342,10 @@
       if (!(exc instanceof HttpError && exc.status === 404)) {
         unreachable = true;
         text.textContent = "";
-        error.textContent = `Could not reach the server (${exc.message}). Try again.`;
+        const refused = exc instanceof HttpError && (exc.status === 401 || exc.status === 403);
+        error.textContent = refused
+          ? `The server refused the API key (${exc.message}). Use Switch user to enter a valid one.`
+          : `Could not reach the server (${exc.message}). Try again.`;
         error.hidden = false;
         button.textContent = "Try again";
         button.disabled = false;
