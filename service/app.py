@@ -16,7 +16,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from service import __version__
 from service.config import Settings, load_settings
-from service.http import health, images
+from service.http import health, images, metrics
+from service.http.auth import api_key_guard
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.request_id import request_id_middleware
 from service.logs import configure_logging
@@ -38,7 +39,7 @@ def _route_handlers() -> list[Any]:
     from service.similarity.http import ROUTES as SIMILARITY_ROUTES
 
     return [
-        health.healthz, health.readyz, images.get_image,
+        health.healthz, health.readyz, images.get_image, metrics.metrics,
         ProductController, SnapshotController, QAController,
         *JOB_ROUTES,
         *QA_PAGE_ROUTES,
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lifespan=[lifespan],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, metrics.PROMETHEUS.middleware],
+        guards=[api_key_guard(settings.api_keys)] if settings.api_keys else [],
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"]),
         openapi_config=OpenAPIConfig(
