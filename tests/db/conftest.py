@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from service.db import Engine, create_engine, migrate
-from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401 - fixtures
 
 TEST_SQL = Path(__file__).parent / "sql"
 
@@ -36,7 +35,7 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def mariadb_engine(mariadb_url: str) -> Iterator[Engine]:  # noqa: F811 - the fixture
+def mariadb_engine(mariadb_url: str) -> Iterator[Engine]:
     engine = create_engine(mariadb_url, TEST_SQL, pool_size=4)
     migrate(engine, TEST_SQL)
     yield engine

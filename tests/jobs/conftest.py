@@ -17,7 +17,6 @@ from PIL import Image
 
 from service.config import Settings
 from tests.conftest import make_app
-from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401
 
 PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}

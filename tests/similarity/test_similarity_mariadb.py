@@ -20,7 +20,6 @@ from service.similarity import store
 from service.similarity.qa_priority import suspects_picker
 from service.similarity.state import Similarity
 from service.similarity.suspects import suspect_ids, write_scores
-from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.mariadb
 NOW = datetime(2026, 11, 21, 10)
@@ -102,8 +101,6 @@ def test_suspects_and_the_qa_picker_on_the_singlestore_dialect(engine: Engine) -
     assert [row["id"] for row in picked] == ranked[:2]
 
 
-def test_vector_sql_needs_singlestore() -> None:
-    pytest.skip(
-        "MariaDB (the SingleStore stand-in) has no DOT_PRODUCT or VECTOR type: the kNN SQL "
-        "runs in the SQLite tests (test_vector_matrix.py) with SingleStore's semantics"
-    )
+# Not here: the kNN SQL itself. MariaDB (the SingleStore stand-in) has no DOT_PRODUCT or
+# VECTOR type, so that SQL runs in the SQLite tests (test_vector_matrix.py), where the
+# functions have SingleStore's semantics.
