@@ -43,7 +43,11 @@ sqlite3.register_converter("DATE", lambda raw: date.fromisoformat(raw.decode()[:
 def _translate(exc: BaseException) -> DatabaseError:
     if isinstance(exc, sqlite3.IntegrityError):
         return IntegrityError(str(exc))
-    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+    # Can't open the file, or another process held the write lock past the busy timeout (an
+    # open `sql` shell transaction, say): both pass, so "retry later" (503), not a bug (500).
+    if isinstance(exc, sqlite3.OperationalError) and (
+        "unable to open" in str(exc) or "database is locked" in str(exc)
+    ):
         return DatabaseUnavailable(str(exc))
     return DatabaseError(str(exc))
 

@@ -189,3 +189,26 @@ def test_a_result_written_during_a_blip_is_retried_not_redone(
         )
     assert refusals == [0, 0]
     assert rows == [{"attempts": 1}]
+
+
+def test_sqlite_locked_past_the_busy_timeout_is_unavailable(tmp_path) -> None:  # noqa: ANN001
+    """Another process holding the write lock (an open transaction in `python -m service sql`)
+    is a wait-and-retry condition, answered 503 like any unavailable database."""
+    import sqlite3
+
+    from service.config import SQL_DIR
+    from service.db import DatabaseUnavailable, Queries
+    from service.db.sqlite import SQLiteEngine
+
+    path = tmp_path / "locked.db"
+    engine = SQLiteEngine(path, Queries(SQL_DIR, "sqlite"), busy_timeout_ms=100)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseUnavailable, match="locked"):
+            engine.write(lambda session: session.raw("CREATE TABLE t (x INTEGER)"))
+        other.execute("ROLLBACK")
+        engine.write(lambda session: session.raw("CREATE TABLE t (x INTEGER)"))
+    finally:
+        other.close()
+        engine.close()
