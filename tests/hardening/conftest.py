@@ -17,7 +17,6 @@ from service.config import SQL_DIR, Settings
 from service.db import create_engine
 from service.storage import create_blob_store
 from tests.jobs.conftest import ImageServer, image_server  # noqa: F401 - shared fixture
-from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401 - shared fixtures
 
 KEYS = {
     "admin": "admin-key-0123456789",
