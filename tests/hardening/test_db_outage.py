@@ -116,6 +116,15 @@ def test_cut_database_gives_503s_and_the_service_recovers_with_nothing_lost(
         # New work is accepted and done.
         later = submit(client, visit("RP00002", image_server.url("/img/5x5.png")))
         assert wait_settled(client, later, timeout=30)["status"] == "completed"
+        # The metrics queries run on this engine too.
+        metrics = client.get("/metrics").text
+        for line in (
+            "retail_pulse_database_up 1.0",
+            'retail_pulse_jobs{state="completed"} 2.0',
+            'retail_pulse_job_images{state="done"} 9.0',
+            'retail_pulse_qa_votes_total{verdict="match"} 2.0',
+        ):
+            assert line in metrics.splitlines(), line
 
 
 def test_killed_connections_are_replaced_without_errors(
