@@ -108,7 +108,12 @@ class ProductController(Controller):
         row = await store.create_product(services, upc=data.upc, name=data.name, image=image)
         return _product(services, row)
 
-    @get("/", operation_id="list_products", summary="List products (keyset pagination)")
+    @get(
+        "/",
+        operation_id="list_products",
+        summary="List products (keyset pagination)",
+        responses=_errors(e400=f"limit out of range (1 to {store.MAX_PAGE}), or a bad cursor"),
+    )
     async def list_products(
         self,
         services: Services,

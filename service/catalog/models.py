@@ -7,7 +7,12 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
+from litestar.params import Parameter
 from msgspec import Meta
+
+# Row ids are positive 64-bit integers; a larger path id is a 400, not a database overflow.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)]
 
 UPC = Annotated[
     str, Meta(pattern=r"^[0-9]{8,14}$", description="Universal Product Code: 8 to 14 digits")

@@ -21,6 +21,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """Stored timestamps are naive UTC; answers carry the zone (RFC 3339, `...Z`)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)  # SQLite aggregates hand back text
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 async def store_image(services: Services, data: bytes) -> tuple[ImageInfo, str]:
     """Check the bytes are an acceptable image, then store them; returns (info, blob key)."""
     settings = services.settings

@@ -122,7 +122,14 @@ class VisitReport(msgspec.Struct):
     store_id: str
     store_name: str | None
     area_code: str | None
-    visit_time: datetime
+    visit_time: Annotated[
+        str,
+        Meta(
+            description="The visit's wall-clock time as submitted (ISO-8601), with its UTC "
+            "offset only when the submission gave one.",
+            examples=["2026-11-21T10:00:00+05:30"],
+        ),
+    ]
     images: list[ImageReport]
 
 

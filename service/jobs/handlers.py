@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.params import Parameter
 
 from service.errors import InvalidInput, NotFound
 from service.services import Services
@@ -29,12 +30,13 @@ from .contract import (
     VisitReport,
     VisitsReport,
 )
-from .repository import as_datetime, as_day
+from .repository import as_datetime, as_day, as_utc
 from .states import job_status, store_failures
 from .validation import parse_submission
 from .worker import notify_new_work
 
 _JOB_ID = re.compile(r"^[0-9]{1,18}$")
+MAX_JOB_ID = 2**63 - 1  # a larger path id is a 400, not a database overflow
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -42,6 +44,14 @@ class ErrorBody(msgspec.Struct):
     """Every 4xx/5xx body: what went wrong, naming the field."""
 
     error: str
+
+
+def _errors(**described: str) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for error statuses: `_errors(e404="No such job")`."""
+    return {
+        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
+        for key, text in described.items()
+    }
 
 
 class EmptyObject(msgspec.Struct):
@@ -83,10 +93,10 @@ class SubmitOperation(Operation):
     tags=["jobs"],
     status_code=201,
     operation_class=SubmitOperation,
-    responses={
-        400: ResponseSpec(ErrorBody, description="Invalid body; the message names the field"),
-        413: ResponseSpec(ErrorBody, description="Body over the size limit"),
-    },
+    responses=_errors(
+        e400="Invalid body; the message names the field",
+        e413="Body over the size limit (MAX_BODY_BYTES)",
+    ),
 )
 async def submit_job(request: Request, services: Services) -> JobCreated:
     """Store the job durably and answer at once; images are processed in the background."""
@@ -101,7 +111,11 @@ async def submit_job(request: Request, services: Services) -> JobCreated:
     operation_id="job_status",
     summary="A job's status: ongoing, completed, or failed with per-store reasons",
     tags=["jobs"],
-    responses={400: ResponseSpec(EmptyObject, description="Unknown or invalid jobid: `{}`")},
+    responses={
+        400: ResponseSpec(
+            EmptyObject, generate_examples=False, description="Unknown or invalid jobid: `{}`"
+        )
+    },
 )
 async def get_job_status(services: Services, jobid: str | None = None) -> Response[JobStatus]:
     """`failed` lists one entry per failed store, with a reason a person can act on."""
@@ -121,11 +135,14 @@ def _mean(values: list[Any]) -> float | None:
     return round(sum(present) / len(present), 3) if present else None
 
 
-def _visit_time(row: dict[str, Any]) -> datetime:
+def _visit_time(row: dict[str, Any]) -> str:
+    """The visit's wall-clock time as sent: with its zone offset when it had one."""
     when = as_datetime(row["visit_time"])
     assert when is not None
     offset = row["utc_offset_minutes"]
-    return when if offset is None else when.replace(tzinfo=timezone(timedelta(minutes=offset)))
+    if offset is not None:
+        when = when.replace(tzinfo=timezone(timedelta(minutes=offset)))
+    return when.isoformat()
 
 
 @get(
@@ -133,9 +150,11 @@ def _visit_time(row: dict[str, Any]) -> datetime:
     operation_id="job_report",
     summary="A job in detail: counts, timings, and every image's result",
     tags=["jobs"],
-    responses={404: ResponseSpec(ErrorBody, description="No such job")},
+    responses=_errors(e400="A job id out of range", e404="No such job"),
 )
-async def get_job_report(job_id: int, services: Services) -> JobReport:
+async def get_job_report(
+    job_id: Annotated[int, Parameter(ge=1, le=MAX_JOB_ID)], services: Services
+) -> JobReport:
     details = await repository.job_details(services.db, job_id)
     if details is None:
         raise NotFound(f"no job with id {job_id}")
@@ -155,8 +174,8 @@ async def get_job_report(job_id: int, services: Services) -> JobReport:
                 blob_key=key,
                 blob_url=services.blobs.url(key) if key else None,
                 error=row["error"],
-                started_at=as_datetime(row["started_at"]),
-                finished_at=as_datetime(row["finished_at"]),
+                started_at=as_utc(row["started_at"]),
+                finished_at=as_utc(row["finished_at"]),
             )
         )
     visits = [
@@ -172,9 +191,9 @@ async def get_job_report(job_id: int, services: Services) -> JobReport:
     ]
     pending = sum(1 for r in image_rows if r["status"] == "pending")
     failed = sum(1 for r in image_rows if r["status"] == "failed")
-    starts = [t for r in image_rows if (t := as_datetime(r["started_at"])) is not None]
-    ends = [t for r in image_rows if (t := as_datetime(r["finished_at"])) is not None]
-    created = as_datetime(job["created_at"])
+    starts = [t for r in image_rows if (t := as_utc(r["started_at"])) is not None]
+    ends = [t for r in image_rows if (t := as_utc(r["finished_at"])) is not None]
+    created = as_utc(job["created_at"])
     assert created is not None
     last = max(ends) if ends and not pending else None
     return JobReport(
@@ -216,7 +235,7 @@ def _parse_date(name: str, raw: str | None) -> date | None:
     operation_id="visits_perimeter",
     summary="Per store and day, the summed perimeter of completed images",
     tags=["jobs"],
-    responses={400: ResponseSpec(ErrorBody, description="A bad date")},
+    responses=_errors(e400="A bad date, or startdate after enddate"),
 )
 async def get_visits(
     services: Services,

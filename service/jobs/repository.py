@@ -30,6 +30,14 @@ def as_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def as_utc(value: Any) -> datetime | None:
+    """Stored timestamps are naive UTC; answers carry the zone (RFC 3339, `...Z`)."""
+    when = as_datetime(value)
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def as_day(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)[:10]
 

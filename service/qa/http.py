@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, JSONBody
+from litestar.params import HeaderParameter, JSONBody, Parameter
 from litestar.response import Stream
 
 from service.errors import InvalidInput
@@ -54,6 +54,8 @@ def _errors(**described: str) -> dict[int, ResponseSpec]:
 
 
 _USER = "Missing or invalid `username` header"
+# Row ids are positive 64-bit integers; a larger path id is a 400, not a database overflow.
+RowId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 
 
 def _view(services: Services, view: sessions.SessionView) -> QASession:
@@ -116,7 +118,8 @@ class QAController(Controller):
         summary="Answer one snapshot of the session: is it the product?",
         status_code=200,
         responses=_errors(
-            e400=f'The body is not exactly {{"is_match": true|false}}, or: {_USER}',
+            e400=f'The body is not exactly {{"is_match": true|false}}, an id is out of range, '
+            f"or: {_USER}",
             e404="The snapshot is not in this user's open session (or the session expired)",
             e409="Already answered (a retried verdict counts once)",
         ),
@@ -126,8 +129,8 @@ class QAController(Controller):
         request: Request,
         services: Services,
         qa_user: str,
-        session_id: int,
-        snapshot_id: int,
+        session_id: RowId,
+        snapshot_id: RowId,
         data: JSONBody[Verdict],
     ) -> Remaining:
         """The body is exactly {"is_match": true|false}: anything else is 400. 404 if the
@@ -144,7 +147,12 @@ class QAController(Controller):
         )
         return Remaining(remaining_snapshots_quantity=remaining)
 
-    @get("/leaderboard", operation_id="qa_leaderboard", summary="QA standings, best first")
+    @get(
+        "/leaderboard",
+        operation_id="qa_leaderboard",
+        summary="QA standings, best first",
+        responses=_errors(e400=_USER),
+    )
     async def leaderboard(self, services: Services, qa_user: str) -> list[LeaderboardEntry]:
         """Accuracy points: 1000 x the Wilson lower bound (95%) of agreement with the final
         status on resolved snapshots. Activity points: verdicts in completed sessions."""
@@ -156,6 +164,7 @@ class QAController(Controller):
         operation_id="qa_export",
         summary="The cleaned dataset, streamed as CSV or JSON lines",
         media_type="text/csv",
+        responses=_errors(e400=f"A bad status or format, or: {_USER}"),
     )
     async def export(
         self,

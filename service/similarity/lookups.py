@@ -197,7 +197,7 @@ async def suspect_list(services: Services, limit: int, status: str | None) -> li
             score=round(float(row["suspicion"]), 6),
             own_share=round(float(row["own_share"]), 6),
             suggested_share=round(float(row["suggested_share"]), 6),
-            scored_at=row["scored_at"],
+            scored_at=store.as_utc(row["scored_at"]),
         )
         for row in rows
     ]

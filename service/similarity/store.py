@@ -35,6 +35,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """Stored timestamps are naive UTC; answers carry the zone (RFC 3339, `...Z`)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)  # SQLite aggregates hand back text
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def save_embedding(
     session: Session,
     similarity: Similarity,
