@@ -32,9 +32,19 @@ class Fetched:
 
 
 def refusal(address: IPAddress) -> str | None:
-    """Why an address is off limits (loopback, private, ...), or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why an address is off limits (loopback, private, ...), or None for a public one.
+
+    An IPv6 address that carries an IPv4 one is judged by it: mapped (`::ffff:10.0.0.1`) and
+    6to4 (`2002:0a00:0001::`, which a 6to4 relay would deliver to 10.0.0.1).
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return refusal(address.ipv4_mapped)
+        inner = address.sixtofour and refusal(address.sixtofour)
+        if inner:
+            return f"6to4-wrapped {inner}"
+        if address.is_site_local:  # fec0::/10, deprecated but still the local network's
+            return "site-local"
     checks = (
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import httpx
 import msgspec
 
 from service.errors import InvalidInput
@@ -98,6 +99,10 @@ def check_image_url(url: str) -> None:
         raise ValueError(f"has no host: {url[:100]!r}")
     if _BAD_URL_CHARS.search(url):
         raise ValueError("contains spaces or control characters")
+    try:
+        httpx.URL(url)  # what the worker will parse it with (IDNA rules for the host, say)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValueError(f"not a valid URL: {url[:100]!r} ({exc})") from None
 
 
 def _check_visit(index: int, store_id: str, urls: list[str], visit_time: str) -> Visit:
