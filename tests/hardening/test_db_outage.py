@@ -37,10 +37,17 @@ def outage_settings(settings: Settings, url: str) -> Settings:
         settings,
         database_url=url,
         worker_enabled=True,
-        lease_seconds=3.0,
+        lease_seconds=5.0,
         job_concurrency=4,
         db_pool_size=4,
     )
+
+
+def completed(client: TestClient[Litestar], job_id: int, timeout: float) -> bool:
+    """The job completed; if not, fail showing its report (which image, what error)."""
+    status = wait_settled(client, job_id, timeout=timeout)
+    assert status["status"] == "completed", client.get(f"/api/jobs/{job_id}").json()
+    return True
 
 
 def job_workers() -> list[worker_module.JobWorker]:
@@ -107,7 +114,7 @@ def test_cut_database_gives_503s_and_the_service_recovers_with_nothing_lost(
         wait_for(lambda: client.get("/readyz").status_code == 200, 20, "ready again")
         # The vote refused during the outage is sent again, as the QA page does.
         assert client.patch(vote.format(second), **answer).status_code == 200
-        assert wait_settled(client, job_id, timeout=30)["status"] == "completed"
+        assert completed(client, job_id, 30)
         one_result_per_image(client, job_id, len(slow))
         votes = client.app.state.services.db.engine.read(
             lambda s: s.raw("SELECT snapshot_id FROM qa_assignments WHERE is_match IS NOT NULL")
@@ -115,7 +122,7 @@ def test_cut_database_gives_503s_and_the_service_recovers_with_nothing_lost(
         assert sorted(v["snapshot_id"] for v in votes) == sorted([first, second])
         # New work is accepted and done.
         later = submit(client, visit("RP00002", image_server.url("/img/5x5.png")))
-        assert wait_settled(client, later, timeout=30)["status"] == "completed"
+        assert completed(client, later, 30)
         # The metrics queries run on this engine too.
         metrics = client.get("/metrics").text
         for line in (
@@ -166,7 +173,7 @@ def test_a_restarted_server_is_found_again(settings: Settings, image_server: Ima
             )
             _wait_ready(own, time.monotonic() + 30)
             wait_for(lambda: client.get("/readyz").status_code == 200, 20, "ready again")
-            assert wait_settled(client, job_id, timeout=30)["status"] == "completed"
+            assert completed(client, job_id, 30)
             one_result_per_image(client, job_id, len(urls))
     finally:
         own.stop()
@@ -192,7 +199,7 @@ def test_a_result_written_during_a_blip_is_retried_not_redone(
     with running_client(settings, lease_seconds=2.0) as client:
         client.blocking_portal.call(load_test_stores, client)
         job_id = submit(client, visit("RP00001", image_server.url("/img/3x3.png")))
-        assert wait_settled(client, job_id, timeout=20)["status"] == "completed"
+        assert completed(client, job_id, 20)
         rows = client.app.state.services.db.engine.read(
             lambda s: s.raw("SELECT attempts FROM image_results")
         )
