@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from litestar import Controller, get, post
@@ -11,6 +12,7 @@ from litestar.params import Body, Parameter
 
 from service.catalog import store
 from service.catalog.models import (
+    MAX_ROW_ID,
     ErrorBody,
     Product,
     ProductCreate,
@@ -40,6 +42,8 @@ _UPLOAD_ERRORS = {
     "e411": "No Content-Length header",
     "e413": "Over MAX_UPLOAD_BYTES or MAX_IMAGE_PIXELS",
 }
+
+_CURSOR = re.compile(r"[0-9]{1,19}")
 
 
 def _product(services: Services, row: Row) -> Product:
@@ -80,7 +84,8 @@ def _snapshot(services: Services, row: Row) -> Snapshot:
 def _cursor(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
-    if not raw.isdigit() or len(raw) > 19:
+    # ASCII digits only (str.isdigit takes "²"), and within a row id (SQLite overflows past it)
+    if not _CURSOR.fullmatch(raw) or int(raw) > MAX_ROW_ID:
         raise InvalidInput("cursor must be a value returned as next_cursor")
     return int(raw)
 
