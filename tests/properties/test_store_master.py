@@ -88,6 +88,8 @@ BAD_ROWS = {
     "empty name": (["7100015", "", "RP09998"], "StoreName is empty"),
     "bad StoreID": (["7100015", "NAMED", "RP 0001"], "may hold only"),
     "long area": (["7" * 33, "NAMED", "RP09997"], "AreaCode is longer than 32"),
+    "long name": (["7100015", "N" * 256, "RP09995"], "StoreName is longer than 255"),
+    "long StoreID": (["7100015", "NAMED", "R" * 65], "StoreID is longer than 64"),
     "line break": (["7100015", "TWO\nLINES", "RP09996"], "contains a line break"),
 }
 
