@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 
+from service.db import DatabaseUnavailable
 from service.services import Services
 from service.similarity import suspects
 from service.similarity.catchup import Cursor, embed_missing
@@ -46,7 +47,10 @@ async def _loop(services: Services) -> None:
     while True:
         try:
             work = await run_round(services, cursors)
-        except Exception:  # keep going; the database may be back next round
+        except DatabaseUnavailable as exc:  # expected during an outage: one line, no trace
+            log.warning("similarity round skipped: database unavailable", error=str(exc))
+            work = 0
+        except Exception:  # keep going; a bug must not stop embedding for good
             log.exception("similarity round failed")
             work = 0
         await asyncio.sleep(BUSY_PAUSE if work else IDLE_PAUSE)
