@@ -38,6 +38,7 @@ from .worker import notify_new_work
 _JOB_ID = re.compile(r"^[0-9]{1,18}$")
 MAX_JOB_ID = 2**63 - 1  # a larger path id is a 400, not a database overflow
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_FIRST, _LAST = date(1970, 1, 1), date(2999, 12, 31)  # the years a visit_time may have
 
 
 class ErrorBody(msgspec.Struct):
@@ -252,8 +253,12 @@ async def get_visits(
         services.db,
         area=area or None,
         store_id=storeid or None,
-        start=datetime.combine(start, datetime.min.time()) if start else None,
-        end=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
+        # Visits are dated 1970-2999, so bounds outside that are no bounds (and stay within
+        # every engine's DATETIME range; 9999-12-31 has no next day at all).
+        start=datetime.combine(start, datetime.min.time()) if start and start > _FIRST else None,
+        end=datetime.combine(end + timedelta(days=1), datetime.min.time())
+        if end and end < _LAST
+        else None,
     )
     results: dict[str, StoreVisits] = {}
     for row in rows:
