@@ -89,3 +89,17 @@ def test_store_id_is_at_most_64_characters(client: TestClient[Litestar]) -> None
 def test_visit_years_are_1970_to_2999(client: TestClient[Litestar], when: str, status: int) -> None:
     response = client.post("/api/submit", json=_job("RP00001", when))
     assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["startdate=0001-01-01", "enddate=9999-12-31", "startdate=0001-01-01&enddate=9999-12-31",
+     "startdate=1970-01-01&enddate=2999-12-31"],
+)  # fmt: skip
+def test_visit_dates_at_the_ends_of_the_calendar(client: TestClient[Litestar], query: str) -> None:
+    """Any valid date is a bound (9999-12-31 was a 500: it has no next day)."""
+    everything = client.get("/api/visits").json()
+    assert everything["results"], "the seeded job has completed visits"
+    response = client.get(f"/api/visits?{query}")
+    assert response.status_code == 200, response.text
+    assert response.json() == everything
