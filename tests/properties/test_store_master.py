@@ -149,3 +149,16 @@ def test_bad_rows_load_nothing_and_are_named_by_line(
             assert message in found[number], (number, found[number])
     else:
         raise AssertionError("a file with bad rows was loaded")
+
+
+def test_the_message_shows_the_first_50_problems_and_counts_the_rest() -> None:
+    rows = "".join(f"7100015,NAMED,BAD ID {n}\r\n" for n in range(60))
+    try:
+        parse_store_master(f"AreaCode,StoreName,StoreID\r\n{rows}".encode())
+    except StoreFileError as exc:
+        assert len(exc.problems) == 60
+        lines = str(exc).splitlines()
+        assert lines[:50] == exc.problems[:50]
+        assert lines[50:] == ["... and 10 more problems"]
+    else:
+        raise AssertionError("a file with bad rows was loaded")
