@@ -34,7 +34,9 @@ def _validation_message(exc: ValidationException) -> str:
     for item in extra:
         if isinstance(item, dict):
             key = item.get("key")
-            where = f"{item.get('source', '')} {key}".strip() if key else ""
+            source = item.get("source", "")
+            source = getattr(source, "value", source)  # ParamType.QUERY -> "query"
+            where = f"{source} {key}".strip() if key else ""
             parts.append(f"{where}: {item.get('message', '')}".strip(": "))
     return "; ".join(parts) or exc.detail or "invalid request"
 

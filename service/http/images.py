@@ -6,8 +6,10 @@ import asyncio
 import mimetypes
 
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from service.errors import NotFound
+from service.http.schema import ErrorBody
 from service.services import Services
 from service.storage.base import BlobNotFound, InvalidKey
 
@@ -18,6 +20,10 @@ from service.storage.base import BlobNotFound, InvalidKey
     summary="A stored image's bytes, by content key",
     tags=["images"],
     media_type="application/octet-stream",
+    responses={
+        400: ResponseSpec(ErrorBody, description="A malformed key", generate_examples=False),
+        404: ResponseSpec(ErrorBody, description="No image with this key", generate_examples=False),
+    },
 )
 async def get_image(key: str, services: Services) -> Response[bytes]:
     key = key.lstrip("/")

@@ -16,9 +16,11 @@ from typing import Annotated
 import msgspec
 from litestar import MediaType, Response, get
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from service.errors import NotFound
+from service.http.schema import ErrorBody, RowId
 from service.qa.http import qa_username
 from service.services import Services
 
@@ -103,11 +105,22 @@ class ConfirmedSnapshot(msgspec.Struct):
     summary="Snapshots of a product that QA confirmed, newest first (examples for reviewers)",
     tags=["qa"],
     dependencies={"qa_user": Provide(qa_username, sync_to_thread=False)},
+    responses={
+        400: ResponseSpec(
+            ErrorBody,
+            description="Missing or invalid `username` header, a limit out of range (1 to 12), "
+            "or a product id out of range",
+            generate_examples=False,
+        ),
+        404: ResponseSpec(
+            ErrorBody, description="The product id is not an integer", generate_examples=False
+        ),
+    },
 )
 async def confirmed_snapshots(
     services: Services,
     qa_user: str,
-    product_id: int,
+    product_id: RowId,
     limit: Annotated[int, Parameter(ge=1, le=12)] = 3,
 ) -> list[ConfirmedSnapshot]:
     """An empty list for a product without confirmed snapshots (or no such product)."""

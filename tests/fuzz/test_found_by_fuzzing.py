@@ -17,15 +17,7 @@ ID_ROUTES = [
     ("GET", f"/api/snapshots/{HUGE}/suggestions"),
     ("PATCH", f"/qa/session/{HUGE}/snapshot/1"),
     ("PATCH", f"/qa/session/1/snapshot/{HUGE}"),
-    pytest.param(
-        "GET",
-        f"/qa/products/{HUGE}/confirmed",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="service/http/qa_page.py takes any int product_id (a 500 here); the bound "
-            "is in the hardening report: drop this mark when it lands",
-        ),
-    ),
+    ("GET", f"/qa/products/{HUGE}/confirmed"),
 ]
 
 
