@@ -12,19 +12,17 @@ from litestar.params import Body, Parameter
 
 from service.catalog import store
 from service.catalog.models import (
-    MAX_ROW_ID,
-    ErrorBody,
     Product,
     ProductCreate,
     ProductPage,
     ProductRef,
-    RowId,
     Snapshot,
     SnapshotCreate,
     Votes,
 )
 from service.db import Row
 from service.errors import InvalidInput
+from service.http.schema import MAX_ROW_ID, ErrorBody, RowId
 from service.http.uploads import check_upload_size
 from service.services import Services
 

@@ -7,24 +7,13 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
-from litestar.params import Parameter
 from msgspec import Meta
-
-# Row ids are positive 64-bit integers; a larger path id is a 400, not a database overflow.
-MAX_ROW_ID = 2**63 - 1
-RowId = Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)]
 
 UPC = Annotated[
     str, Meta(pattern=r"^[0-9]{8,14}$", description="Universal Product Code: 8 to 14 digits")
 ]
 ProductName = Annotated[str, Meta(min_length=1, max_length=200)]
 FileName = Annotated[str, Meta(max_length=255)]
-
-
-class ErrorBody(msgspec.Struct):
-    """Every error: a message a person can act on."""
-
-    error: str
 
 
 class ProductCreate(msgspec.Struct):

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
-from litestar.params import Parameter
 
 from service.errors import InvalidInput, NotFound
+from service.http.schema import ErrorBody, RowId
 from service.services import Services
 
 from . import repository
@@ -36,15 +36,8 @@ from .validation import parse_submission
 from .worker import notify_new_work
 
 _JOB_ID = re.compile(r"^[0-9]{1,18}$")
-MAX_JOB_ID = 2**63 - 1  # a larger path id is a 400, not a database overflow
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _FIRST, _LAST = date(1970, 1, 1), date(2999, 12, 31)  # the years a visit_time may have
-
-
-class ErrorBody(msgspec.Struct):
-    """Every 4xx/5xx body: what went wrong, naming the field."""
-
-    error: str
 
 
 def _errors(**described: str) -> dict[int, ResponseSpec]:
@@ -153,9 +146,7 @@ def _visit_time(row: dict[str, Any]) -> str:
     tags=["jobs"],
     responses=_errors(e400="A job id out of range", e404="No such job"),
 )
-async def get_job_report(
-    job_id: Annotated[int, Parameter(ge=1, le=MAX_JOB_ID)], services: Services
-) -> JobReport:
+async def get_job_report(job_id: RowId, services: Services) -> JobReport:
     details = await repository.job_details(services.db, job_id)
     if details is None:
         raise NotFound(f"no job with id {job_id}")

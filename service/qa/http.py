@@ -10,13 +10,13 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, JSONBody, Parameter
+from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from service.errors import InvalidInput
+from service.http.schema import ErrorBody, RowId
 from service.qa import reports, sessions
 from service.qa.models import (
-    ErrorBody,
     LeaderboardEntry,
     QASession,
     Remaining,
@@ -55,7 +55,6 @@ def _errors(**described: str) -> dict[int, ResponseSpec]:
 
 _USER = "Missing or invalid `username` header"
 # Row ids are positive 64-bit integers; a larger path id is a 400, not a database overflow.
-RowId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 
 
 def _view(services: Services, view: sessions.SessionView) -> QASession:

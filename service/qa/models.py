@@ -5,12 +5,6 @@ from __future__ import annotations
 import msgspec
 
 
-class ErrorBody(msgspec.Struct):
-    """Every error: a message a person (or the QA page) can act on."""
-
-    error: str
-
-
 class SessionSnapshot(msgspec.Struct):
     """A snapshot to review beside the reference image of the product it is attributed to."""
 

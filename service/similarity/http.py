@@ -12,13 +12,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
 from service.catalog.images import inspect_image
-from service.catalog.models import UPC, RowId
+from service.catalog.models import UPC
+from service.http.schema import ErrorBody, RowId
 from service.http.uploads import check_upload_size
 from service.qa.http import qa_username
 from service.services import Services
 from service.similarity import lookups
 from service.similarity.models import (
-    ErrorBody,
     SearchResults,
     SearchUpload,
     SimilarProducts,

@@ -11,12 +11,6 @@ from litestar.datastructures import UploadFile
 Status = Literal["pending", "match", "mismatch"]
 
 
-class ErrorBody(msgspec.Struct):
-    """Every error: a message a person can act on."""
-
-    error: str
-
-
 class SearchUpload(msgspec.Struct):
     """A photo to search the catalog with (multipart/form-data)."""
 
