@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test lint format bench simulate clean
+.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench: $(STAMP) ## run the benchmarks: a table and one JSON line
 
 simulate: $(STAMP) ## simulated QAs clear a seeded queue via the API (ARGS="--url URL --qas N ...")
 	$(PY) -m scripts.simulate $(ARGS)
+
+loadtest: $(STAMP) ## loopback load test: job and QA clients for 60 s, then proof nothing was lost (ARGS="--seconds N")
+	$(PY) -m scripts.loadtest $(ARGS)
 
 clean: ## remove the venv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .ruff_cache test-output

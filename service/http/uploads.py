@@ -17,7 +17,7 @@ async def check_upload_size(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is None:
         raise HTTPException(status_code=411, detail="uploads need a Content-Length header")
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):
         raise InvalidInput("invalid Content-Length header")
     if int(length) > limit + FORM_OVERHEAD:
         raise TooLarge(f"the upload is {length} bytes; the limit is {limit} bytes per image")
