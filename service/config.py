@@ -178,7 +178,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "public_url": _url,
     "max_body_bytes": _int(1024, 1024**3),
     "max_upload_bytes": _int(1024, 1024**3),
-    "max_image_pixels": _int(1, 1_000_000_000),
+    "max_image_pixels": _int(1, 89_478_485),  # Pillow refuses more on its own
     "db_pool_size": _int(1, 256),
     "db_connect_timeout": _float(0, 3600),
     "shutdown_grace": _float(0, 600),

@@ -7,14 +7,13 @@ so vectors of different models are never compared and `reembed` can replace one 
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
+from service.imaging import open_image
 from service.similarity import features
 
 
@@ -69,11 +68,7 @@ def create_embedder(spec: str) -> Embedder:
 def decode(data: bytes, max_pixels: int) -> Image.Image:
     """Decode image bytes for embedding. JPEGs are decoded at reduced scale (DCT scaling),
     since the features only look at a small copy."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(data))
-        if image.width * image.height > max_pixels:
-            raise ValueError(f"image of {image.width}x{image.height} pixels is over the limit")
+    with open_image(data, max_pixels) as image:
         if image.format == "JPEG":
             # the largest DCT reduction (1/2, 1/4, 1/8) that keeps the longer side >= WORK
             scale = 1

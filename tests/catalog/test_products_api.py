@@ -53,7 +53,7 @@ def test_missing_fields_and_bad_files(client: TestClient[Litestar]) -> None:
     assert empty_name.status_code == 400
     not_image = create_product(client, image=b"GIF89a but not really")
     assert not_image.status_code == 400
-    assert not_image.json()["error"] == "the file is not a readable image"
+    assert not_image.json()["error"] == "the file is not a readable image (JPEG, PNG, WebP or GIF)"
     truncated = create_product(client, image=image_bytes((200, 200))[:300])
     assert truncated.status_code == 400
     bmp = create_product(client, image=image_bytes(fmt="BMP"))
