@@ -61,6 +61,12 @@ def save_embedding(
         raise ValueError(f"unknown kind {kind!r}")
     params = {**key, "model": similarity.model, "embedding": pack(vector), "now": now or utcnow()}
     inserted = session.execute(f"similarity_insert_{kind}_embedding", params).rowcount > 0
+    if not inserted and kind in _VERSIONED:
+        # The upload hook and the catch-up often embed the same new image: the same model
+        # gives the same vector, and rewriting it would make every SQLite matrix reload.
+        stored = stored_vector(session, similarity, kind, key["id"])
+        if stored is not None and pack(stored) == params["embedding"]:
+            return False
     if not inserted:
         session.execute(f"similarity_update_{kind}_embedding", params)
     if similarity.dialect == "sqlite" and kind in _VERSIONED:

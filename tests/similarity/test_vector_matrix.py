@@ -11,7 +11,7 @@ import pytest
 from service.catalog import demo, store
 from service.config import Settings
 from service.services import Services
-from service.similarity import knn
+from service.similarity import hooks, knn
 from service.similarity.matrix import View, top_k
 from service.similarity.state import similarity_for
 from service.similarity.store import save_embedding
@@ -56,6 +56,8 @@ def test_matrix_reads_appends_incrementally_and_reloads_after_a_rewrite(
 
         pack = demo.pack_image(demo.products(1)[0])
         added = await store.add_snapshot(services, product_id=1, image=demo.png(pack))  # embeds
+        # the catch-up embedding the same image again writes nothing, so nothing reloads
+        assert await hooks.embed_snapshot(services, added.snapshot_id, demo.png(pack))
         grown = await services.db.read(matrix.current)
         assert grown.size == 241 and matrix.reloads == 1  # read incrementally
         assert int(grown.ids[-1]) == added.snapshot_id
