@@ -203,6 +203,18 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 _SECRETS = frozenset({"api_keys", "database_url", "storage_url"})
 
 
+def _check_lease(settings: Settings) -> None:
+    # An image must finish within 0.8 of its lease (the worker's deadline), download and delay
+    # included, or every image would time out and be retried forever.
+    needed = settings.download_timeout + settings.processing_delay[1]
+    if settings.lease_seconds * 0.8 <= needed:
+        raise ConfigError(
+            "LEASE_SECONDS",
+            f"must exceed (DOWNLOAD_TIMEOUT + the longest PROCESSING_DELAY) / 0.8 = "
+            f"{needed / 0.8:g} s, or no image could finish within its lease",
+        )
+
+
 def _validate_cross_fields(values: dict[str, Any]) -> None:
     if values.get("qa_votes", 3) % 2 == 0:
         raise ConfigError("QA_VOTES", "must be odd so that a majority always exists")
@@ -250,7 +262,9 @@ def load_settings(
             shown = "" if field in _SECRETS else f" (got {raw!r})"
             raise ConfigError(variable, f"{reason}{shown}") from None
     _validate_cross_fields(values)
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_lease(settings)
+    return settings
 
 
 def env_names() -> list[str]:

@@ -53,6 +53,13 @@ def test_bad_value_names_the_variable(variable: str, value: str) -> None:
     assert variable in str(caught.value)
 
 
+def test_a_lease_too_short_for_a_download_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"LEASE_SECONDS": "10", "DOWNLOAD_TIMEOUT": "10"}, dotenv=None)
+    assert caught.value.variable == "LEASE_SECONDS"
+    load_settings(environ={"LEASE_SECONDS": "20", "DOWNLOAD_TIMEOUT": "10"}, dotenv=None)
+
+
 def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text("# local\nPORT=8100\nHOST='0.0.0.0'\nexport LOG_LEVEL=debug\n")

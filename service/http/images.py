@@ -21,8 +21,11 @@ from service.storage.base import BlobNotFound, InvalidKey
     tags=["images"],
     media_type="application/octet-stream",
     responses={
-        400: ResponseSpec(ErrorBody, description="A malformed key", generate_examples=False),
-        404: ResponseSpec(ErrorBody, description="No image with this key", generate_examples=False),
+        404: ResponseSpec(
+            ErrorBody,
+            description="No image with this key (or a malformed key)",
+            generate_examples=False,
+        ),
     },
 )
 async def get_image(key: str, services: Services) -> Response[bytes]:

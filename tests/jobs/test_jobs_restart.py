@@ -68,6 +68,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "PROCESSING_DELAY": "0.25",  # slow enough to be caught mid-job
         "JOB_CONCURRENCY": "2",
         "LEASE_SECONDS": "2",
+        "DOWNLOAD_TIMEOUT": "1",  # loopback images; the lease must outlast download + delay
         "ALLOW_PRIVATE_IMAGE_URLS": "true",
         "WORKER_ENABLED": "true",
         "LOG_LEVEL": "warning",
