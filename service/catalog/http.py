@@ -7,7 +7,6 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.enums import RequestEncodingType
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
 from service.catalog import store
@@ -22,18 +21,9 @@ from service.catalog.models import (
 )
 from service.db import Row
 from service.errors import InvalidInput
-from service.http.schema import MAX_ROW_ID, ErrorBody, RowId
+from service.http.schema import MAX_ROW_ID, RowId, error_responses
 from service.http.uploads import check_upload_size
 from service.services import Services
-
-
-def _errors(**described: str) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for error statuses: `_errors(e404="No such product")`."""
-    return {
-        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
-        for key, text in described.items()
-    }
-
 
 _UPLOAD_ERRORS = {
     "e400": "Not a readable image of an accepted format (JPEG, PNG, WEBP, GIF), or bad fields",
@@ -99,7 +89,7 @@ class ProductController(Controller):
         before_request=check_upload_size,
         request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by check_upload_size
         status_code=201,
-        responses=_errors(**_UPLOAD_ERRORS, e409="A product with this UPC exists"),
+        responses=error_responses(**_UPLOAD_ERRORS, e409="A product with this UPC exists"),
     )
     async def create_product(
         self,
@@ -115,7 +105,9 @@ class ProductController(Controller):
         "/",
         operation_id="list_products",
         summary="List products (keyset pagination)",
-        responses=_errors(e400=f"limit out of range (1 to {store.MAX_PAGE}), or a bad cursor"),
+        responses=error_responses(
+            e400=f"limit out of range (1 to {store.MAX_PAGE}), or a bad cursor"
+        ),
     )
     async def list_products(
         self,
@@ -135,7 +127,7 @@ class ProductController(Controller):
         "/{upc:str}",
         operation_id="get_product",
         summary="One product by UPC",
-        responses=_errors(e404="No product with this UPC"),
+        responses=error_responses(e404="No product with this UPC"),
     )
     async def get_product(self, services: Services, upc: str) -> Product:
         return _product(services, await store.get_product(services, upc))
@@ -147,7 +139,7 @@ class ProductController(Controller):
         before_request=check_upload_size,
         request_max_body_size=None,
         status_code=201,
-        responses=_errors(**_UPLOAD_ERRORS, e404="No product with this UPC"),
+        responses=error_responses(**_UPLOAD_ERRORS, e404="No product with this UPC"),
     )
     async def create_snapshot(
         self,
@@ -175,7 +167,9 @@ class SnapshotController(Controller):
         "/{snapshot_id:int}",
         operation_id="get_snapshot",
         summary="One snapshot with its votes",
-        responses=_errors(e400="A snapshot id out of range", e404="No snapshot with this id"),
+        responses=error_responses(
+            e400="A snapshot id out of range", e404="No snapshot with this id"
+        ),
     )
     async def get_snapshot(self, services: Services, snapshot_id: RowId) -> Snapshot:
         return _snapshot(services, await store.get_snapshot(services, snapshot_id))

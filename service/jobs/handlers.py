@@ -13,7 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
 from service.errors import InvalidInput, NotFound
-from service.http.schema import ErrorBody, RowId
+from service.http.schema import RowId, error_responses
 from service.services import Services
 
 from . import repository
@@ -38,14 +38,6 @@ from .worker import notify_new_work
 _JOB_ID = re.compile(r"^[0-9]{1,18}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _FIRST, _LAST = date(1970, 1, 1), date(2999, 12, 31)  # the years a visit_time may have
-
-
-def _errors(**described: str) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for error statuses: `_errors(e404="No such job")`."""
-    return {
-        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
-        for key, text in described.items()
-    }
 
 
 class EmptyObject(msgspec.Struct):
@@ -87,7 +79,7 @@ class SubmitOperation(Operation):
     tags=["jobs"],
     status_code=201,
     operation_class=SubmitOperation,
-    responses=_errors(
+    responses=error_responses(
         e400="Invalid body; the message names the field",
         e413="Body over the size limit (MAX_BODY_BYTES)",
     ),
@@ -144,7 +136,7 @@ def _visit_time(row: dict[str, Any]) -> str:
     operation_id="job_report",
     summary="A job in detail: counts, timings, and every image's result",
     tags=["jobs"],
-    responses=_errors(e400="A job id out of range", e404="No such job"),
+    responses=error_responses(e400="A job id out of range", e404="No such job"),
 )
 async def get_job_report(job_id: RowId, services: Services) -> JobReport:
     details = await repository.job_details(services.db, job_id)
@@ -227,7 +219,7 @@ def _parse_date(name: str, raw: str | None) -> date | None:
     operation_id="visits_perimeter",
     summary="Per store and day, the summed perimeter of completed images",
     tags=["jobs"],
-    responses=_errors(e400="A bad date, or startdate after enddate"),
+    responses=error_responses(e400="A bad date, or startdate after enddate"),
 )
 async def get_visits(
     services: Services,

@@ -9,12 +9,11 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from service.errors import InvalidInput
-from service.http.schema import ErrorBody, RowId
+from service.http.schema import RowId, error_responses
 from service.qa import reports, sessions
 from service.qa.models import (
     LeaderboardEntry,
@@ -43,14 +42,6 @@ def qa_username(
     if not _USERNAME.fullmatch(username):
         raise InvalidInput(f"the 'username' header must be {_USERNAME_RULE}")
     return username
-
-
-def _errors(**described: str) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for error statuses: `_errors(e404="No open session")`."""
-    return {
-        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
-        for key, text in described.items()
-    }
 
 
 _USER = "Missing or invalid `username` header"
@@ -90,7 +81,7 @@ class QAController(Controller):
         operation_id="create_qa_session",
         summary="Start a QA session: up to QA_SESSION_SIZE snapshots to review",
         status_code=201,
-        responses=_errors(
+        responses=error_responses(
             e400=f'"Session already exists", "Not enough snapshots to validate", or: {_USER}'
         ),
     )
@@ -104,7 +95,7 @@ class QAController(Controller):
         "/session",
         operation_id="get_qa_session",
         summary="The user's unfinished session with its unanswered snapshots",
-        responses=_errors(e400=_USER, e404="The user has no unfinished session"),
+        responses=error_responses(e400=_USER, e404="The user has no unfinished session"),
     )
     async def get_session(self, services: Services, qa_user: str) -> QASession:
         """404 if the user has no unfinished session."""
@@ -116,7 +107,7 @@ class QAController(Controller):
         operation_id="answer_qa_snapshot",
         summary="Answer one snapshot of the session: is it the product?",
         status_code=200,
-        responses=_errors(
+        responses=error_responses(
             e400=f'The body is not exactly {{"is_match": true|false}}, an id is out of range, '
             f"or: {_USER}",
             e404="The snapshot is not in this user's open session (or the session expired)",
@@ -150,7 +141,7 @@ class QAController(Controller):
         "/leaderboard",
         operation_id="qa_leaderboard",
         summary="QA standings, best first",
-        responses=_errors(e400=_USER),
+        responses=error_responses(e400=_USER),
     )
     async def leaderboard(self, services: Services, qa_user: str) -> list[LeaderboardEntry]:
         """Accuracy points: 1000 x the Wilson lower bound (95%) of agreement with the final
@@ -163,7 +154,7 @@ class QAController(Controller):
         operation_id="qa_export",
         summary="The cleaned dataset, streamed as CSV or JSON lines",
         media_type="text/csv",
-        responses=_errors(e400=f"A bad status or format, or: {_USER}"),
+        responses=error_responses(e400=f"A bad status or format, or: {_USER}"),
     )
     async def export(
         self,

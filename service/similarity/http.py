@@ -8,12 +8,11 @@ from typing import Annotated, Literal
 from litestar import Controller, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, Parameter
 
 from service.catalog.images import inspect_image
 from service.catalog.models import UPC
-from service.http.schema import ErrorBody, RowId
+from service.http.schema import RowId, error_responses
 from service.http.uploads import check_upload_size
 from service.qa.http import qa_username
 from service.services import Services
@@ -30,14 +29,6 @@ from service.similarity.models import (
 K = Annotated[int, Parameter(ge=1, le=100, description="how many results (1 to 100)")]
 
 
-def _errors(**described: str) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for error statuses: `_errors(e404="No such snapshot")`."""
-    return {
-        int(key[1:]): ResponseSpec(ErrorBody, description=text, generate_examples=False)
-        for key, text in described.items()
-    }
-
-
 _K_ERROR = "k out of range (1 to 100), or a snapshot id out of range"
 _NOT_EMBEDDED = "The stored image could not be embedded (unreadable blob); retry later"
 
@@ -50,7 +41,9 @@ class SimilarityController(Controller):
         "/snapshots/{snapshot_id:int}/similar",
         operation_id="similar_snapshots",
         summary="Snapshots that look most like this one",
-        responses=_errors(e400=_K_ERROR, e404="No snapshot with this id", e503=_NOT_EMBEDDED),
+        responses=error_responses(
+            e400=_K_ERROR, e404="No snapshot with this id", e503=_NOT_EMBEDDED
+        ),
     )
     async def similar_snapshots(
         self, services: Services, snapshot_id: RowId, k: K = 10
@@ -62,7 +55,9 @@ class SimilarityController(Controller):
         "/snapshots/{snapshot_id:int}/suggestions",
         operation_id="snapshot_suggestions",
         summary="Which products this snapshot most likely shows",
-        responses=_errors(e400=_K_ERROR, e404="No snapshot with this id", e503=_NOT_EMBEDDED),
+        responses=error_responses(
+            e400=_K_ERROR, e404="No snapshot with this id", e503=_NOT_EMBEDDED
+        ),
     )
     async def suggestions(self, services: Services, snapshot_id: RowId, k: K = 3) -> Suggestions:
         """A kNN vote weighted by similarity over the nearest reference images and other
@@ -73,7 +68,9 @@ class SimilarityController(Controller):
         "/products/{upc:str}/similar",
         operation_id="similar_products",
         summary="Products whose reference images look alike",
-        responses=_errors(e400=_K_ERROR, e404="No product with this UPC", e503=_NOT_EMBEDDED),
+        responses=error_responses(
+            e400=_K_ERROR, e404="No product with this UPC", e503=_NOT_EMBEDDED
+        ),
     )
     async def similar_products(self, services: Services, upc: UPC, k: K = 10) -> SimilarProducts:
         """404 for an unknown product."""
@@ -86,7 +83,7 @@ class SimilarityController(Controller):
         before_request=check_upload_size,
         request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by check_upload_size
         status_code=200,
-        responses=_errors(
+        responses=error_responses(
             e400="Not a readable image of an accepted format, or k out of range",
             e411="No Content-Length header",
             e413="Over MAX_UPLOAD_BYTES or MAX_IMAGE_PIXELS",
@@ -113,7 +110,7 @@ class SimilarityController(Controller):
     summary="Snapshots most likely attributed to the wrong product",
     tags=["qa", "similarity"],
     dependencies={"qa_user": Provide(qa_username, sync_to_thread=False)},
-    responses=_errors(e400="Missing or invalid username header, or a bad limit or status"),
+    responses=error_responses(e400="Missing or invalid username header, or a bad limit or status"),
 )
 async def qa_suspects(
     services: Services,
