@@ -118,17 +118,24 @@ def _delay(raw: str) -> tuple[float, float]:
 
 API_ROLES = ("admin", "qa", "client", "metrics")
 _API_KEY = re.compile(r"^[A-Za-z0-9._~+/=-]{16,256}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # as the QA API's `username` header
 
 
 def _api_keys(raw: str) -> tuple[tuple[str, str], ...]:
-    """`KEY:ROLE,KEY:ROLE,...`; keys of 16+ URL-safe characters, roles from API_ROLES."""
+    """`KEY:ROLE,...`; keys of 16+ URL-safe characters, roles from API_ROLES.
+
+    `KEY:qa:USERNAME` binds a QA key to one reviewer (kept as the role `qa:USERNAME`), so the
+    key cannot vote under another name.
+    """
     pairs: dict[str, str] = {}
     for number, item in enumerate(filter(None, (part.strip() for part in raw.split(","))), 1):
-        key, sep, role = item.rpartition(":")
+        key, _, role = item.partition(":")
+        base, _, user = role.partition(":")
         # Never echo a key back: name the entry by position.
-        if not sep or role not in API_ROLES:
+        if base not in API_ROLES or (user and (base != "qa" or not _USERNAME.match(user))):
             raise ValueError(
-                f"entry {number} must be KEY:ROLE with ROLE one of {', '.join(API_ROLES)}"
+                f"entry {number} must be KEY:ROLE (ROLE one of {', '.join(API_ROLES)}) or "
+                "KEY:qa:USERNAME"
             )
         if not _API_KEY.match(key):
             raise ValueError(f"entry {number}: a key needs 16 to 256 of A-Z a-z 0-9 . _ ~ + / = -")

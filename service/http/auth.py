@@ -8,7 +8,9 @@ Rules match the *route template* the router chose (`/api/products/{upc:str}/snap
 the raw path, so no spelling of a URL slips past a rule. The first matching rule wins; `admin`
 may do everything; a route no rule names is admin-only (and a test fails until it is named).
 
-The `username` header of the QA API still names the reviewer; the key only proves the role.
+The `username` header of the QA API names the reviewer. A key listed as `KEY:qa:USERNAME` is
+bound to that reviewer: with it, any other `username` gets 403, so one key cannot cast the
+several votes that settle a snapshot.
 """
 
 from __future__ import annotations
@@ -110,10 +112,16 @@ def api_key_guard(keys: Iterable[tuple[str, str]]) -> Guard:
                 else "unknown API key",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        role, _, bound_user = role.partition(":")
         allowed = ADMIN if rule is None else rule.roles | ADMIN
         if role not in allowed:
             raise PermissionDeniedException(
                 f"the {role!r} role may not do this (allowed: {', '.join(sorted(allowed))})"
+            )
+        claimed = connection.headers.get("username")
+        if bound_user and claimed is not None and claimed != bound_user:
+            raise PermissionDeniedException(
+                f"this API key belongs to QA user {bound_user!r}, not {claimed!r}"
             )
 
     return guard

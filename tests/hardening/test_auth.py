@@ -205,3 +205,34 @@ def test_bad_api_keys_stop_the_start_without_echoing_keys(raw: str, problem: str
     message = str(error.value)
     assert message.startswith("API_KEYS:") and problem in message
     assert "abcdefgh" not in message and "short-key" not in message
+
+
+# -- QA keys bound to one reviewer --------------------------------------------------------------
+
+ALICE_KEY = "alice-key-0123456789"
+
+
+def test_a_bound_qa_key_is_parsed_as_its_reviewer() -> None:
+    settings = load_settings({"API_KEYS": f"{ALICE_KEY}:qa:alice"}, dotenv=None)
+    assert settings.api_keys == ((ALICE_KEY, "qa:alice"),)
+
+
+@pytest.mark.parametrize("entry", [f"{ALICE_KEY}:client:alice", f"{ALICE_KEY}:qa:bad name"])
+def test_only_qa_keys_bind_to_a_valid_username(entry: str) -> None:
+    with pytest.raises(ConfigError, match="KEY:qa:USERNAME"):
+        load_settings({"API_KEYS": entry}, dotenv=None)
+
+
+def test_a_bound_qa_key_cannot_vote_under_another_name(settings: Settings) -> None:
+    app = make_app(settings, api_keys=((ALICE_KEY, "qa:alice"),))
+    with TestClient(app=app, raise_server_exceptions=False) as client:
+        own = client.get(
+            "/qa/leaderboard", headers={"username": "alice", "Authorization": f"Bearer {ALICE_KEY}"}
+        )
+        other = client.get(
+            "/qa/leaderboard",
+            headers={"username": "mallory", "Authorization": f"Bearer {ALICE_KEY}"},
+        )
+    assert own.status_code == 200
+    assert other.status_code == 403
+    assert other.json() == {"error": "this API key belongs to QA user 'alice', not 'mallory'"}
