@@ -22,13 +22,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from scripts.bench import Metric
 from service.catalog.synthetic import load_catalog
+from service.clock import utcnow
 from service.config import SQL_DIR
 from service.db import Engine, Session, create_engine, migrate
 from service.storage import create_blob_store
@@ -64,7 +64,7 @@ def _history(engine: Engine, snapshot_ids: list[int]) -> None:
         verdicts += [(i, int(matches > 0)), (i, int(matches > 0))]
     verdicts += [(i, 1) for i in range(RESOLVED, RESOLVED + ONE_VOTE)]
     assert len(verdicts) == USERS * HISTORY_PER_USER
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
 
     def load(session: Session) -> None:
         session_ids = []

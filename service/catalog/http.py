@@ -19,6 +19,7 @@ from service.catalog.models import (
     SnapshotCreate,
     Votes,
 )
+from service.clock import as_utc
 from service.db import Row
 from service.errors import InvalidInput
 from service.http.schema import MAX_ROW_ID, RowId, error_responses
@@ -44,7 +45,7 @@ def _product(services: Services, row: Row) -> Product:
         image_height=row["image_height"],
         image_format=row["image_format"],
         snapshot_count=row["snapshot_count"],
-        created_at=store.as_utc(row["created_at"]),
+        created_at=as_utc(row["created_at"]),
     )
 
 
@@ -64,8 +65,8 @@ def _snapshot(services: Services, row: Row) -> Snapshot:
         source=row["source"],
         votes=Votes(match=row["votes_match"], mismatch=row["votes_mismatch"]),
         status=row["status"],
-        created_at=store.as_utc(row["created_at"]),
-        resolved_at=store.as_utc(row["resolved_at"]),
+        created_at=as_utc(row["created_at"]),
+        resolved_at=as_utc(row["resolved_at"]),
     )
 
 

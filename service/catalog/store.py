@@ -6,28 +6,15 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from service.catalog.images import ImageInfo, inspect_image
+from service.clock import utcnow
 from service.db import IntegrityError, Row
 from service.errors import Conflict, NotFound
 from service.services import Services
 from service.similarity.hooks import embed_product, embed_snapshot
 
 MAX_PAGE = 500
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def as_utc(value: datetime | str | None) -> datetime | None:
-    """Stored timestamps are naive UTC; answers carry the zone (RFC 3339, `...Z`)."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(value)  # SQLite aggregates hand back text
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def store_image(services: Services, data: bytes) -> tuple[ImageInfo, str]:

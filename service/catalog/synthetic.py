@@ -10,10 +10,10 @@ import hashlib
 import io
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from PIL import Image
 
+from service.clock import utcnow
 from service.db import Engine
 from service.storage import BlobStore
 
@@ -46,7 +46,7 @@ def load_catalog(
     """Insert `products` products and `snapshots` snapshots spread over them round-robin;
     returns the new snapshot ids in insertion order."""
     rng = random.Random(seed)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     images = [tiny_png(seed * 100_003 + i) for i in range(products)]
     keys = [blobs.put(data, "png", "image/png") for data in images]
     base_upc = 10_000_000 + seed * 1_000_000

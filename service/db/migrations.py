@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
+
+from service.clock import utcnow
 
 from . import mysql_compat
 from .engine import Engine
@@ -76,7 +77,7 @@ def _apply(engine: Engine, migration: Migration) -> None:
         "version": migration.version,
         "name": migration.name,
         "checksum": migration.checksum,
-        "applied_at": datetime.now(UTC).replace(tzinfo=None),
+        "applied_at": utcnow(),
     }
 
     def record(session: Session) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import structlog
 from litestar import Response, get
@@ -24,6 +23,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from service.clock import utcnow
 from service.db import DatabaseError, Session
 from service.services import Services
 
@@ -57,7 +57,7 @@ def _by(rows: list[dict], key: str) -> dict[str, int]:
 
 
 def count(session: Session) -> Counts:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     total = int(session.fetch_value("metrics_jobs_total") or 0)
     ongoing = int(session.fetch_value("metrics_jobs_ongoing") or 0)
     failed = int(session.fetch_value("metrics_jobs_failed") or 0)

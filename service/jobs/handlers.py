@@ -12,6 +12,7 @@ from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
+from service.clock import as_datetime, as_utc
 from service.errors import InvalidInput, NotFound
 from service.http.schema import RowId, error_responses
 from service.services import Services
@@ -30,7 +31,7 @@ from .contract import (
     VisitReport,
     VisitsReport,
 )
-from .repository import as_datetime, as_day, as_utc
+from .repository import as_day
 from .states import job_status, store_failures
 from .validation import parse_submission
 from .worker import notify_new_work

@@ -10,12 +10,13 @@ import random
 import time
 from dataclasses import dataclass
 
+from service.clock import utcnow
 from service.storage import BlobStore
 from service.storage.base import BlobError
 
 from .fetcher import FetchError, SafeFetcher
 from .imaging import DecodeError, decode
-from .repository import ClaimedImage, ImageResult, utcnow
+from .repository import ClaimedImage, ImageResult
 from .states import UNKNOWN_STORE
 
 MAX_ATTEMPTS = 3  # an image whose processing killed the worker this often is given up

@@ -9,33 +9,15 @@ UPDATE changed it, so two processes racing for one image never both get it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from service.clock import as_datetime, utcnow
 from service.db import Database, Row, Session
 
 from .validation import NewJob
 
 EPOCH = datetime(1970, 1, 1)  # lease_expires of an unclaimed row: always in the past
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def as_datetime(value: Any) -> datetime | None:
-    """Engines hand back datetimes, or text from SQLite aggregates; normalise."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def as_utc(value: Any) -> datetime | None:
-    """Stored timestamps are naive UTC; answers carry the zone (RFC 3339, `...Z`)."""
-    when = as_datetime(value)
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def as_day(value: Any) -> str:

@@ -16,12 +16,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.clock import utcnow
 from service.config import Settings
 from service.db import Database, DatabaseError, Session
 from service.services import Services, open_database
 
 from .contract import MAX_STORE_ID_LENGTH
-from .repository import utcnow
 
 COLUMNS = ("AreaCode", "StoreName", "StoreID")
 MAX_PROBLEMS = 50

@@ -22,12 +22,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
 import structlog
 
+from service.clock import utcnow
 from service.config import Settings
 from service.db import Database, DatabaseError, Row, Session
 from service.errors import Conflict, InvalidInput, NotFound
@@ -90,11 +91,6 @@ class SessionView:
     session_id: int
     remaining: int
     items: list[Row]  # unanswered snapshots with their product, in hand-out order
-
-
-def utcnow() -> datetime:
-    """Naive UTC now; tests replace it to move time."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 async def _transaction_with_retry(db: Database, fn: Callable[[Session], T], attempts: int = 3) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.clock import utcnow
 from service.services import Services
 from service.similarity import store
 from service.similarity.state import similarity_for
@@ -82,7 +83,7 @@ async def embed_missing(
     done = [(row, vector) for row, vector in zip(rows, vectors, strict=True) if vector is not None]
 
     def save(session) -> None:  # type: ignore[no-untyped-def]
-        now = store.utcnow()
+        now = utcnow()
         for row, vector in done:
             store.save_embedding(session, similarity, kind, _key(kind, row), vector, now)
 

@@ -6,6 +6,7 @@ import asyncio
 
 import numpy as np
 
+from service.clock import as_utc
 from service.db import Row, Session
 from service.errors import NotFound, Unavailable
 from service.services import Services
@@ -197,7 +198,7 @@ async def suspect_list(services: Services, limit: int, status: str | None) -> li
             score=round(float(row["suspicion"]), 6),
             own_share=round(float(row["own_share"]), 6),
             suggested_share=round(float(row["suggested_share"]), 6),
-            scored_at=store.as_utc(row["scored_at"]),
+            scored_at=as_utc(row["scored_at"]),
         )
         for row in rows
     ]

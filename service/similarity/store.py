@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import structlog
 from PIL import Image
 
+from service.clock import utcnow
 from service.db import Session
 from service.services import Services
 from service.similarity.embedders import decode
@@ -29,19 +30,6 @@ KINDS = ("product", "snapshot", "job_image")
 _VERSIONED = {"product", "snapshot"}
 
 ImageInput = bytes | Image.Image
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def as_utc(value: datetime | str | None) -> datetime | None:
-    """Stored timestamps are naive UTC; answers carry the zone (RFC 3339, `...Z`)."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(value)  # SQLite aggregates hand back text
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def save_embedding(

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from service.clock import utcnow
 from service.db import Row, Session
 from service.services import Services
 from service.similarity.state import Similarity, similarity_for
-from service.similarity.store import utcnow
 from service.similarity.suggestions import gather
 from service.similarity.vectors import pack, stack
 from service.similarity.votes import suspicion

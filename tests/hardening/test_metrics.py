@@ -10,10 +10,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.clock import utcnow
 from service.config import Settings
 from service.db import Database, DatabaseUnavailable
 from service.jobs import repository
-from service.jobs.repository import ImageResult, utcnow
+from service.jobs.repository import ImageResult
 from service.jobs.validation import NewJob, Visit
 from service.services import open_database
 from tests.conftest import make_app, migrated

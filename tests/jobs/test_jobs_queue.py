@@ -11,10 +11,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from service.clock import utcnow
 from service.config import Settings
 from service.db import Database
 from service.jobs import repository
-from service.jobs.repository import ImageResult, utcnow
+from service.jobs.repository import ImageResult
 from service.jobs.validation import NewJob, Visit
 from service.services import open_database
 from tests.conftest import migrated
