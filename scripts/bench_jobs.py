@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,20 +28,14 @@ import httpx
 from PIL import Image
 
 from scripts.bench import Metric
+from scripts.processes import ROOT, child, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_TIMEOUT = 180.0
 STORES = b"AreaCode,StoreName,StoreID\r\n7100015,BENCH STORE,RP00001\r\n7000129,OTHER,RP00002"
 
 
 def _log(message: str) -> None:
     print(f"[bench] jobs: {message}", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _write_images(directory: Path, prefix: str, count: int) -> list[str]:
@@ -58,40 +51,10 @@ def _write_images(directory: Path, prefix: str, count: int) -> list[str]:
     return names
 
 
-def _wait_http(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{what} did not start")
-
-
-@contextmanager
-def _child(args: list[str], env: dict[str, str], ready_url: str, what: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        _wait_http(ready_url, process, what)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def _service(workdir: Path, name: str, **variables: str) -> Iterator[str]:
     """A migrated database with two stores, served by `python -m service serve`."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{workdir / name / 'bench.db'}",
@@ -110,7 +73,7 @@ def _service(workdir: Path, name: str, **variables: str) -> Iterator[str]:
             capture_output=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    with _child([sys.executable, "-m", "service", "serve"], env, f"{base}/healthz", "service"):
+    with child([sys.executable, "-m", "service", "serve"], env, f"{base}/healthz", "service"):
         yield base
 
 
@@ -205,7 +168,7 @@ def run() -> list[Metric]:
         single = _write_images(static, "a", 2000)
         many = _write_images(static, "b", 2000)
         delayed = _write_images(static, "c", 1280)
-        port = _free_port()
+        port = free_port()
         images = f"http://127.0.0.1:{port}"
         server = [
             sys.executable,
@@ -215,7 +178,7 @@ def run() -> list[Metric]:
             str(port),
             str(static),
         ]
-        with _child(server, dict(os.environ), f"{images}/", "image server"):
+        with child(server, dict(os.environ), f"{images}/", "image server"):
             with _service(workdir, "nodelay", PROCESSING_DELAY="0", JOB_CONCURRENCY="64") as api:
                 _log("one job of 2,000 images, PROCESSING_DELAY=0")
                 seconds = _one_job(api, [f"{images}/{n}" for n in single])

@@ -14,26 +14,22 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from scripts.bench import Metric
+from scripts.processes import child, free_port
 from service.catalog.synthetic import load_catalog
 from service.clock import utcnow
 from service.config import SQL_DIR
 from service.db import Engine, Session, create_engine, migrate
 from service.storage import create_blob_store
 
-ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOTS = 100_000
 PRODUCTS = 500
 USERS = 1_000
@@ -94,41 +90,6 @@ def _history(engine: Engine, snapshot_ids: list[int]) -> None:
     engine.write(lambda session: session.raw("ANALYZE"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _server(env: dict[str, str], base: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve"], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("the service exited during start-up")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the service did not start within 60 s")
-            time.sleep(0.1)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -158,12 +119,15 @@ def run() -> list[Metric]:
             engine.close()
             blobs.close()
 
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": database_url, "STORAGE_URL": storage_url,
                "PORT": str(port), "HOST": "127.0.0.1", "WORKER_ENABLED": "false",
                "LOG_LEVEL": "warning", "QA_SESSION_SIZE": "100"}  # fmt: skip
-        with _server(env, base), httpx.Client(base_url=base, timeout=30) as client:
+        with (
+            child([sys.executable, "-m", "service", "serve"], env, f"{base}/healthz", "service"),
+            httpx.Client(base_url=base, timeout=30) as client,
+        ):
             users = random.Random(3).sample(range(USERS), SESSIONS_TIMED)
             created: list[float] = []
             sessions = []

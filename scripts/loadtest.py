@@ -24,14 +24,11 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +36,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+from scripts.processes import HOST, ROOT, child, free_port
+
 IMAGES = 400  # distinct PNGs on the image server
 
 
@@ -49,47 +46,6 @@ def _log(message: str) -> None:
 
 
 # -- processes --------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with status {process.returncode}")
-        try:
-            httpx.get(url, timeout=1, trust_env=False)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{what} did not answer within {timeout:g} s")
-
-
-@contextmanager
-def _child(
-    args: list[str], env: dict[str, str], ready_url: str, what: str, log: Path
-) -> Iterator[None]:
-    """A child process (its output to `log`), stopped with SIGTERM (SIGKILL after 20 s)."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=output, stderr=output)
-    try:
-        _wait_http(ready_url, process, what, timeout=60)
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.returncode not in (0, -signal.SIGTERM):
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{what} exited with status {process.returncode}:\n{tail}")
 
 
 def _write_images(directory: Path) -> None:
@@ -489,7 +445,7 @@ def run(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
         workdir = Path(tmp)
         _write_images(workdir / "images")
-        port, images_port = _free_port(), _free_port()
+        port, images_port = free_port(), free_port()
         env = _service_env(workdir, port, options)
         _log("migrating and seeding the demo stores and catalog (about 25 s)")
         for command in (["migrate"], ["seed"]):
@@ -513,14 +469,14 @@ def run(options: argparse.Namespace) -> int:
             str(workdir / "images"),
         ]
         with (
-            _child(
+            child(
                 server,
                 dict(os.environ),
                 f"{images_base}/0.png",
                 "image server",
                 workdir / "images.log",
             ),
-            _child(
+            child(
                 [sys.executable, "-m", "service", "serve"],
                 env,
                 f"{base}/readyz",

@@ -1,0 +1,64 @@
+"""Child processes for the benchmarks and the load test: a free loopback port, a server
+started and awaited by polling (never a fixed sleep), and stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:
+    """Return once `url` answers at all; raise if the process dies or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
+        try:
+            httpx.get(url, timeout=1, trust_env=False)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer within {timeout:g} s")
+
+
+@contextmanager
+def child(
+    args: list[str], env: dict[str, str], ready_url: str, what: str, log: Path | None = None
+) -> Iterator[None]:
+    """A child process, ready once `ready_url` answers; stopped with SIGTERM (SIGKILL after
+    20 s). With `log`, its output goes there and an unclean exit raises with the log's tail."""
+    output = log.open("wb") if log else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=output, stderr=output)
+    finally:
+        if log:
+            output.close()  # the child holds its own copy
+    try:
+        wait_http(ready_url, process, what)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if log and process.returncode not in (0, -signal.SIGTERM):
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{what} exited with status {process.returncode}:\n{tail}")
