@@ -1,19 +1,29 @@
 """`BENCH=jobs`: store-visit jobs end to end, through a real server, on loopback only.
 
-A static file server (a child process) serves small distinct PNGs from a temp dir; the
-service runs as `python -m service serve` on a temp SQLite database with the worker on.
-Each scenario submits over HTTP and polls `/api/status` until the jobs settle:
+Realistic photos (`scripts.bench_images`: 640x480 JPEG q85 of about 45 KB, and 4032x3024
+phone photos of 2-3 MB) come from a keep-alive image server in its own process. Each scenario
+starts a fresh `python -m service serve` (SQLite, local blobs; `WEB_CONCURRENCY` as
+configured, so one process per core by default), submits over HTTP and polls `/api/status`
+until the jobs settle. CPU time and peak memory are read from /proc for the service's whole
+process tree (web processes and the embedding process).
 
-- PROCESSING_DELAY=0: one job of 2,000 images, then 20 concurrent jobs of 100 (images/s)
-- submit latency of a 10,000-image job (worker off, so only the request is measured)
-- the default delay (0.1-0.4 s) with JOB_CONCURRENCY=64: images/s as a fraction of the
-  ideal 64 / 0.25 s = 256 images/s
+- baseline: a bare asyncio client downloads the same 2,000 photos 64 at a time and reads
+  their size, in this process: the image server's ceiling on this machine, measured now.
+- one job of 2,000 photos, PROCESSING_DELAY=0: images/s and CPU ms per image until
+  `completed`; then the CPU the embedding of those images costs once the job is done.
+- 20 concurrent jobs of 100: images/s, status p50/p99 while they run, peak RSS.
+- 200 phone photos: CPU ms per image.
+- submit latency of a 10,000-image job (worker off, so only the request is measured).
+- PROCESSING_DELAY=0.1-0.4 with JOB_CONCURRENCY=64: images/s as a fraction of the ideal
+  64 / 0.25 s = 256 images/s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -22,42 +32,42 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from PIL import Image
 
 from scripts.bench import Metric
-from scripts.processes import ROOT, child, free_port
+from scripts.bench_images import CACHE, VERSION, photos
+from scripts.processes import ROOT, child, cpu_seconds, free_port, peak_rss_mb
 
-SCENARIO_TIMEOUT = 180.0
+SCENARIO_TIMEOUT = 300.0
 STORES = b"AreaCode,StoreName,StoreID\r\n7100015,BENCH STORE,RP00001\r\n7000129,OTHER,RP00002"
+SMALL, PHONE, DELAYED = 2000, 200, 2560
 
 
 def _log(message: str) -> None:
     print(f"[bench] jobs: {message}", file=sys.stderr, flush=True)
 
 
-def _write_images(directory: Path, prefix: str, count: int) -> list[str]:
-    """`count` distinct 64x48 PNGs (about 200 bytes each); returns their file names."""
-    directory.mkdir(parents=True, exist_ok=True)
-    names = []
-    for n in range(count):
-        out = io.BytesIO()
-        Image.new("RGB", (64, 48), (n % 256, (n // 256) % 256, len(prefix) * 40)).save(out, "PNG")
-        name = f"{prefix}{n}.png"
-        (directory / name).write_bytes(out.getvalue())
-        names.append(name)
-    return names
+@dataclass
+class Service:
+    base: str
+    pid: int
+    database: Path
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid)
 
 
 @contextmanager
-def _service(workdir: Path, name: str, **variables: str) -> Iterator[str]:
+def _service(workdir: Path, name: str, **variables: str) -> Iterator[Service]:
     """A migrated database with two stores, served by `python -m service serve`."""
     port = free_port()
+    database = workdir / name / "bench.db"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / name / 'bench.db'}",
+        "DATABASE_URL": f"sqlite:///{database}",
         "STORAGE_URL": f"file://{workdir / name / 'blobs'}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -73,11 +83,12 @@ def _service(workdir: Path, name: str, **variables: str) -> Iterator[str]:
             capture_output=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    with child([sys.executable, "-m", "service", "serve"], env, f"{base}/healthz", "service"):
-        yield base
+    serve = [sys.executable, "-m", "service", "serve"]
+    with child(serve, env, f"{base}/healthz", "service", workdir / f"{name}.log") as process:
+        yield Service(base, process.pid, database)
 
 
-def _payload(urls: list[str], per_visit: int = 50) -> dict:
+def _payload(urls: list[str], per_visit: int = 100) -> dict:
     visits = [
         {
             "store_id": "RP00001" if i % 2 == 0 else "RP00002",
@@ -95,53 +106,65 @@ def _submit(client: httpx.Client, urls: list[str]) -> int:
     return response.json()["job_id"]
 
 
-def _wait_settled(client: httpx.Client, job_id: int, started: float) -> float:
-    """Seconds from `started` until the job settles; raises if any image failed."""
-    while True:
-        body = client.get("/api/status", params={"jobid": job_id}).json()
-        if body["status"] == "completed":
-            return time.perf_counter() - started
-        if body["status"] == "failed":
-            raise RuntimeError(f"job {job_id} failed: {body['error'][:3]}")
-        if time.perf_counter() - started > SCENARIO_TIMEOUT:
-            raise RuntimeError(f"job {job_id} still ongoing after {SCENARIO_TIMEOUT} s")
-        time.sleep(0.05)
+def _status(client: httpx.Client, job_id: int, latencies: list[float] | None = None) -> str:
+    started = time.perf_counter()
+    body = client.get("/api/status", params={"jobid": job_id}).json()
+    if latencies is not None:
+        latencies.append(time.perf_counter() - started)
+    if body["status"] == "failed":
+        raise RuntimeError(f"job {job_id} failed: {body['error'][:3]}")
+    return body["status"]
 
 
-def _one_job(base: str, urls: list[str]) -> float:
-    with httpx.Client(base_url=base, timeout=60) as client:
-        started = time.perf_counter()
+def _run_job(service: Service, urls: list[str]) -> tuple[float, float]:
+    """Submit one job and wait for `completed`: (seconds, CPU seconds of the service)."""
+    with httpx.Client(base_url=service.base, timeout=60) as client:
+        cpu, started = service.cpu(), time.perf_counter()
         job_id = _submit(client, urls)
-        return _wait_settled(client, job_id, started)
+        while _status(client, job_id) != "completed":
+            if time.perf_counter() - started > SCENARIO_TIMEOUT:
+                raise RuntimeError(f"job {job_id} still ongoing after {SCENARIO_TIMEOUT} s")
+            time.sleep(0.02)
+        return time.perf_counter() - started, service.cpu() - cpu
 
 
-def _concurrent_jobs(base: str, jobs: list[list[str]]) -> tuple[float, list[float]]:
-    """Submit all jobs at once (one client each), then one poller watches them all."""
+def _wait_embedded(service: Service, count: int) -> float:
+    """Wait until `count` job images have an embedding; the CPU seconds that took."""
+    cpu, started = service.cpu(), time.perf_counter()
+    with sqlite3.connect(f"file:{service.database}?mode=ro", uri=True) as connection:
+        while True:
+            (done,) = connection.execute("SELECT COUNT(*) FROM job_image_embeddings").fetchone()
+            if done >= count:
+                return service.cpu() - cpu
+            if time.perf_counter() - started > SCENARIO_TIMEOUT:
+                raise RuntimeError(f"only {done} of {count} job images embedded")
+            time.sleep(0.2)
+
+
+def _concurrent_jobs(service: Service, jobs: list[list[str]]) -> tuple[float, list[float]]:
+    """Submit all jobs at once (one client each), then poll them all: (seconds, latencies)."""
     started = time.perf_counter()
 
     def submit(urls: list[str]) -> int:
-        with httpx.Client(base_url=base, timeout=60) as client:
+        with httpx.Client(base_url=service.base, timeout=60) as client:
             return _submit(client, urls)
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         job_ids = list(pool.map(submit, jobs))
-    done: dict[int, float] = {}
-    with httpx.Client(base_url=base, timeout=60) as client:
-        while len(done) < len(job_ids):
-            for job_id in job_ids:
-                if job_id not in done:
-                    body = client.get("/api/status", params={"jobid": job_id}).json()
-                    if body["status"] == "failed":
-                        raise RuntimeError(f"job {job_id} failed: {body['error'][:3]}")
-                    if body["status"] == "completed":
-                        done[job_id] = time.perf_counter() - started
+    latencies: list[float] = []
+    pending = set(job_ids)
+    with httpx.Client(base_url=service.base, timeout=60) as client:
+        while pending:
+            for job_id in sorted(pending):
+                if _status(client, job_id, latencies) == "completed":
+                    pending.discard(job_id)
             if time.perf_counter() - started > SCENARIO_TIMEOUT:
                 raise RuntimeError(f"jobs still ongoing after {SCENARIO_TIMEOUT} s")
-            time.sleep(0.05)
-    return time.perf_counter() - started, list(done.values())
+            time.sleep(0.01)
+    return time.perf_counter() - started, latencies
 
 
-def _submit_latency(base: str, urls: list[str], repeats: int = 3) -> list[float]:
+def _submit_latency(base: str, urls: list[str], repeats: int = 5) -> list[float]:
     timings = []
     with httpx.Client(base_url=base, timeout=60) as client:
         body = httpx.Request("POST", "/", json=_payload(urls)).content
@@ -155,77 +178,105 @@ def _submit_latency(base: str, urls: list[str], repeats: int = 3) -> list[float]
     return timings
 
 
+def _bare_fetch(urls: list[str], concurrency: int = 64) -> float:
+    """Images/s of a bare client: download with aiohttp, read the size from the header."""
+    import aiohttp
+    from PIL import Image
+
+    async def main() -> float:
+        queue = list(reversed(urls))
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def worker() -> None:
+                while queue:
+                    async with session.get(queue.pop()) as response:
+                        data = await response.read()
+                    Image.open(io.BytesIO(data)).size  # noqa: B018 - the header's size
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return len(urls) / (time.perf_counter() - started)
+
+    return asyncio.run(main())
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 def run() -> list[Metric]:
     metrics: list[Metric] = []
 
     def metric(name: str, value: float, unit: str) -> None:
         metrics.append({"section": "jobs", "name": name, "value": value, "unit": unit})
 
-    with tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp:
+    small = photos("small", DELAYED, (640, 480), noise=4)
+    phone = photos("phone", PHONE, (4032, 3024), noise=5)
+    metric("photo_640x480_mean_kb", statistics.mean(p.stat().st_size for p in small) / 1024, "KB")
+    metric(
+        "photo_4032x3024_mean_mb", statistics.mean(p.stat().st_size for p in phone) / 2**20, "MB"
+    )
+
+    port = free_port()
+    images = f"http://127.0.0.1:{port}"
+    small_urls = [f"{images}/{VERSION}-small/{p.name}" for p in small]
+    phone_urls = [f"{images}/{VERSION}-phone/{p.name}" for p in phone]
+    nodelay = {"PROCESSING_DELAY": "0", "JOB_CONCURRENCY": "64"}
+    server = [sys.executable, "-m", "scripts.bench_images", str(port), str(CACHE)]
+
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp,
+        child(server, dict(os.environ), f"{images}/", "image server"),
+    ):
         workdir = Path(tmp)
-        static = workdir / "static"
-        _log("writing images")
-        single = _write_images(static, "a", 2000)
-        many = _write_images(static, "b", 2000)
-        delayed = _write_images(static, "c", 1280)
-        port = free_port()
-        images = f"http://127.0.0.1:{port}"
-        server = [
-            sys.executable,
-            "-m",
-            "scripts.bench_jobs",
-            "serve-images",
-            str(port),
-            str(static),
-        ]
-        with child(server, dict(os.environ), f"{images}/", "image server"):
-            with _service(workdir, "nodelay", PROCESSING_DELAY="0", JOB_CONCURRENCY="64") as api:
-                _log("one job of 2,000 images, PROCESSING_DELAY=0")
-                seconds = _one_job(api, [f"{images}/{n}" for n in single])
-                metric("one_job_2000_images_per_s", 2000 / seconds, "images/s")
-                _log("20 concurrent jobs of 100 images, PROCESSING_DELAY=0")
-                jobs = [[f"{images}/{n}" for n in many[i * 100 : (i + 1) * 100]] for i in range(20)]
-                total, per_job = _concurrent_jobs(api, jobs)
-                metric("twenty_jobs_of_100_images_per_s", 2000 / total, "images/s")
-                metric("twenty_jobs_first_done_s", min(per_job), "s")
-                metric("twenty_jobs_last_done_s", max(per_job), "s")
+        _log("baseline: a bare client fetches 2,000 photos")
+        baseline = _bare_fetch(small_urls[:SMALL])
+        metric("baseline_bare_fetch_images_per_s", baseline, "images/s")
 
-            with _service(workdir, "submit", WORKER_ENABLED="false") as api:
-                _log("submit latency of a 10,000-image job")
-                urls = [f"{images}/big/{n}.png" for n in range(10_000)]
-                latencies = _submit_latency(api, urls)
-                metric("submit_10000_images_median_ms", statistics.median(latencies) * 1000, "ms")
-                metric("submit_10000_images_max_ms", max(latencies) * 1000, "ms")
+        with _service(workdir, "one", **nodelay) as service:
+            _log("one job of 2,000 640x480 photos, PROCESSING_DELAY=0")
+            seconds, cpu = _run_job(service, small_urls[:SMALL])
+            metric("one_job_2000_images_per_s", SMALL / seconds, "images/s")
+            metric("one_job_vs_bare_fetch", SMALL / seconds / baseline, "ratio")
+            metric("one_job_cpu_ms_per_image", cpu / SMALL * 1000, "ms")
+            _log("waiting for the job's images to be embedded")
+            embed_cpu = _wait_embedded(service, SMALL)
+            metric("embedding_after_job_cpu_ms_per_image", embed_cpu / SMALL * 1000, "ms")
 
-            with _service(workdir, "delay", JOB_CONCURRENCY="64") as api:  # default 0.1-0.4 s
-                _log("1,280 images with the default delay and JOB_CONCURRENCY=64")
-                seconds = _one_job(api, [f"{images}/{n}" for n in delayed])
-                rate = 1280 / seconds
-                metric("default_delay_images_per_s", rate, "images/s")
-                metric("default_delay_fraction_of_256_ideal", rate / 256, "ratio")
+        with _service(workdir, "twenty", **nodelay) as service:
+            _log("20 concurrent jobs of 100 photos, PROCESSING_DELAY=0")
+            jobs = [small_urls[i * 100 : (i + 1) * 100] for i in range(20)]
+            seconds, latencies = _concurrent_jobs(service, jobs)
+            metric("twenty_jobs_of_100_images_per_s", SMALL / seconds, "images/s")
+            metric("twenty_jobs_status_p50_ms", _percentile(latencies, 0.5) * 1000, "ms")
+            metric("twenty_jobs_status_p99_ms", _percentile(latencies, 0.99) * 1000, "ms")
+            metric("twenty_jobs_peak_rss_mb", peak_rss_mb(service.pid), "MB")
+
+        with _service(workdir, "phone", **nodelay) as service:
+            _log("200 phone photos (4032x3024), PROCESSING_DELAY=0")
+            seconds, cpu = _run_job(service, phone_urls)
+            metric("phone_photos_images_per_s", PHONE / seconds, "images/s")
+            metric("phone_photos_cpu_ms_per_image", cpu / PHONE * 1000, "ms")
+
+        with _service(workdir, "submit", WORKER_ENABLED="false") as service:
+            _log("submit latency of a 10,000-image job")
+            latencies = _submit_latency(
+                service.base, [f"{images}/big/{n}.jpg" for n in range(10_000)]
+            )
+            metric("submit_10000_images_median_ms", statistics.median(latencies) * 1000, "ms")
+            metric("submit_10000_images_max_ms", max(latencies) * 1000, "ms")
+
+        with _service(workdir, "delay", JOB_CONCURRENCY="64") as service:  # default 0.1-0.4 s
+            _log(f"{DELAYED} photos with the default delay and JOB_CONCURRENCY=64")
+            seconds, _ = _run_job(service, small_urls)
+            rate = DELAYED / seconds
+            metric("default_delay_images_per_s", rate, "images/s")
+            metric("default_delay_fraction_of_256_ideal", rate / 256, "ratio")
     return metrics
 
 
-def serve_images(port: int, directory: str) -> None:
-    """The loopback image server: stdlib, one thread per connection, a deep accept backlog
-    (the stdlib default of 5 drops SYNs under 64 concurrent fetches: 1 s retransmits)."""
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 1024
-
-    Server(("127.0.0.1", port), partial(Handler, directory=directory)).serve_forever()
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["serve-images"]:
-        serve_images(int(sys.argv[2]), sys.argv[3])
-    else:
-        for m in run():
-            print(f"{m['name']:<40} {m['value']:>10.3f} {m['unit']}")
+    for m in run():
+        print(f"{m['name']:<40} {m['value']:>10.3f} {m['unit']}")

@@ -1,8 +1,10 @@
 """Child processes for the benchmarks and the load test: a free loopback port, a server
-started and awaited by polling (never a fixed sleep), and stopped with SIGTERM."""
+started and awaited by polling (never a fixed sleep), stopped with SIGTERM, and the CPU time
+and peak memory of a process with all its descendants (read from /proc)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -40,7 +42,7 @@ def wait_http(url: str, process: subprocess.Popen[bytes], what: str, timeout: fl
 @contextmanager
 def child(
     args: list[str], env: dict[str, str], ready_url: str, what: str, log: Path | None = None
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """A child process, ready once `ready_url` answers; stopped with SIGTERM (SIGKILL after
     20 s). With `log`, its output goes there and an unclean exit raises with the log's tail."""
     output = log.open("wb") if log else subprocess.DEVNULL
@@ -51,7 +53,7 @@ def child(
             output.close()  # the child holds its own copy
     try:
         wait_http(ready_url, process, what)
-        yield
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -62,3 +64,50 @@ def child(
         if log and process.returncode not in (0, -signal.SIGTERM):
             tail = log.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"{what} exited with status {process.returncode}:\n{tail}")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every live descendant of it."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, []))
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of `pid` and its live descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The sum of each process's peak resident memory (VmHWM) over `pid`'s tree: an upper
+    bound of the peak of the sum, since the peaks need not coincide."""
+    total_kb = 0
+    for member in process_tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
