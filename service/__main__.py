@@ -16,27 +16,13 @@ log = structlog.get_logger("service.cli")
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    if settings.web_concurrency > 1:
+        from service.supervisor import supervise
 
-    from service.app import create_app
-    from service.serving import GracefulServer
+        return supervise(settings, settings.web_concurrency)
+    from service.serving import serve_app
 
-    app = create_app(settings)
-
-    def stop_claiming() -> None:  # on SIGTERM, before requests drain
-        services = app.state.get("services")
-        if services is not None:
-            services.stopping.set()
-
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_grace,  # type: ignore[arg-type]
-    )
-    GracefulServer(config, on_stop=stop_claiming).run()
+    serve_app(settings)
     return 0
 
 

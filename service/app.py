@@ -59,7 +59,11 @@ def _services(state: State) -> Services:
     return state.services
 
 
-def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, configure_logs: bool = True, primary: bool = True
+) -> Litestar:
+    """The app. `primary`: this process runs the background upkeep (one per service; see
+    `service.supervisor`)."""
     settings = settings or load_settings()
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
@@ -67,7 +71,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            services = await stack.enter_async_context(open_services(settings))
+            services = await stack.enter_async_context(open_services(settings, primary=primary))
             app.state.services = services
             for component in _components(settings):
                 await stack.enter_async_context(component(services))

@@ -41,6 +41,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     db_pool_size: int = 8
+    # server processes of `serve` (one per core: Python runs one thread at a time per process)
+    web_concurrency: int = msgspec.field(default_factory=lambda: os.cpu_count() or 1)
     db_connect_timeout: float = 60.0
     shutdown_grace: float = 10.0
     # access: (key, role) pairs; empty = no authentication (local demos)
@@ -187,6 +189,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_upload_bytes": _int(1024, 1024**3),
     "max_image_pixels": _int(1, 89_478_485),  # Pillow refuses more on its own
     "db_pool_size": _int(1, 256),
+    "web_concurrency": _int(1, 256),
     "db_connect_timeout": _float(0, 3600),
     "shutdown_grace": _float(0, 600),
     "api_keys": _api_keys,

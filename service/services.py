@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 import structlog
 
 from service.config import SQL_DIR, Settings
 from service.db import Database, DatabaseUnavailable, create_engine, describe, wait_until_reachable
+from service.jobs.fetcher import GuardedResolver, make_session
 from service.storage import BlobStore, create_blob_store
 
 log = structlog.get_logger(__name__)
@@ -22,7 +23,11 @@ class Services:
     settings: Settings
     db: Database
     blobs: BlobStore
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession  # image downloads (see service.jobs.fetcher)
+    resolver: GuardedResolver  # its DNS, with the SSRF check
+    # The one process of the service (of WEB_CONCURRENCY) that runs the background upkeep:
+    # similarity catch-up and rescoring, the QA session sweep.
+    primary: bool = True
     # Set when the process begins to stop (SIGTERM): background work takes nothing new.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -58,27 +63,31 @@ def wait_for_database(settings: Settings) -> None:
         log.info("database reachable", database=where, attempts=tries)
 
 
-def make_http_client(settings: Settings) -> httpx.AsyncClient:
+def make_http_client(settings: Settings) -> tuple[aiohttp.ClientSession, GuardedResolver]:
     """The one client for image downloads; redirects are followed by hand (SSRF checks)."""
-    timeout = httpx.Timeout(settings.download_timeout, connect=min(5.0, settings.download_timeout))
-    limits = httpx.Limits(max_connections=max(settings.job_concurrency, 10))
-    return httpx.AsyncClient(
-        timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+    resolver = GuardedResolver(allow_private=settings.allow_private_image_urls)
+    session = make_session(
+        resolver,
+        connections=max(settings.job_concurrency, 10),
+        timeout=settings.download_timeout,
     )
+    return session, resolver
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, primary: bool = True) -> AsyncIterator[Services]:
     db = open_database(settings)
     # Local blobs are served by this app at /images; PUBLIC_URL makes those URLs absolute.
     blobs = await asyncio.to_thread(
         create_blob_store, settings.storage_url, f"{settings.public_url}/images"
     )
-    http = make_http_client(settings)
+    http, resolver = make_http_client(settings)
     try:
-        yield Services(settings=settings, db=db, blobs=blobs, http=http)
+        yield Services(
+            settings=settings, db=db, blobs=blobs, http=http, resolver=resolver, primary=primary
+        )
     finally:
-        await http.aclose()
+        await http.close()
         blobs.close()
         await asyncio.to_thread(db.close)
         log.info("services closed")

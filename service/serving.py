@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import threading
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
@@ -21,16 +22,29 @@ from types import FrameType
 import structlog
 import uvicorn
 
+from service.config import Settings
+
 log = structlog.get_logger("service.serve")
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
 class GracefulServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_stop: Callable[[], None] | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self._on_stop = on_stop
+        self._on_ready = on_ready
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        await super().startup(sockets)
+        if self.started and self._on_ready is not None:
+            self._on_ready()
 
     async def serve(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         self._loop = asyncio.get_running_loop()
@@ -60,3 +74,32 @@ class GracefulServer(uvicorn.Server):
         log.info("stopping", signal=name)
         if self._on_stop is not None:
             self._on_stop()
+
+
+def serve_app(
+    settings: Settings,
+    sockets: list[socket.socket] | None = None,
+    primary: bool = True,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Build the app and serve it until SIGTERM or Ctrl-C (on HOST:PORT, or on `sockets`
+    that a supervisor bound). `primary` runs the background upkeep (see `Services`);
+    `on_ready` is called once the app has started and the server listens."""
+    from service.app import create_app
+
+    app = create_app(settings, primary=primary)
+
+    def stop_claiming() -> None:  # on SIGTERM, before requests drain
+        services = app.state.get("services")
+        if services is not None:
+            services.stopping.set()
+
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace,  # type: ignore[arg-type]
+    )
+    GracefulServer(config, on_stop=stop_claiming, on_ready=on_ready).run(sockets=sockets)

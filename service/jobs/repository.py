@@ -8,6 +8,7 @@ UPDATE changed it, so two processes racing for one image never both get it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -134,6 +135,22 @@ async def create_job(db: Database, job: NewJob) -> int:
 
 
 # -- the queue --------------------------------------------------------------------------------
+CLAIM_ROUNDS = 3  # candidate reads per claim when others keep winning the race
+
+
+def _claimed(row: Row) -> ClaimedImage:
+    return ClaimedImage(
+        job_id=int(row["job_id"]),
+        seq=int(row["seq"]),
+        visit_index=int(row["visit_index"]),
+        url=row["url"],
+        attempt=int(row["attempts"]) + 1,
+        store_id=row["store_id"],
+        visit_time=as_datetime(row["visit_time"]) or EPOCH,
+        store_known=bool(row["store_known"]),
+    )
+
+
 async def claim_images(
     db: Database, owner: str, limit: int, lease_seconds: float
 ) -> list[ClaimedImage]:
@@ -142,51 +159,61 @@ async def claim_images(
     until = now + timedelta(seconds=lease_seconds)
 
     def claim(session: Session) -> list[ClaimedImage]:
-        claimed = []
-        for row in session.fetch_all("jobs_claim_candidates", {"now": now, "limit": limit}):
-            won = session.execute(
-                "jobs_claim_image",
-                {
-                    "owner": owner,
-                    "until": until,
-                    "now": now,
-                    "job_id": row["job_id"],
-                    "seq": row["seq"],
-                },
-            ).rowcount
-            if won == 1:
-                claimed.append(
-                    ClaimedImage(
-                        job_id=int(row["job_id"]),
-                        seq=int(row["seq"]),
-                        visit_index=int(row["visit_index"]),
-                        url=row["url"],
-                        attempt=int(row["attempts"]) + 1,
-                        store_id=row["store_id"],
-                        visit_time=as_datetime(row["visit_time"]) or EPOCH,
-                        store_known=bool(row["store_known"]),
-                    )
-                )
+        claimed: list[ClaimedImage] = []
+        # Another process may win every candidate we read (READ COMMITTED engines): read
+        # again rather than idle while there is work. (SQLite serialises writers: no race.)
+        for _ in range(CLAIM_ROUNDS):
+            rows = session.fetch_all("jobs_claim_candidates", {"now": now, "limit": limit})
+            for row in rows:
+                won = session.execute(
+                    "jobs_claim_image",
+                    {
+                        "owner": owner,
+                        "until": until,
+                        "now": now,
+                        "job_id": row["job_id"],
+                        "seq": row["seq"],
+                    },
+                ).rowcount
+                if won == 1:
+                    claimed.append(_claimed(row))
+            if claimed or not rows:
+                break
         return claimed
 
     return await db.transaction(claim)
 
 
-async def settle_image(db: Database, result: ImageResult) -> bool:
-    """Record an image's outcome once; False when another worker settled it first."""
-    image = result.image
+async def settle_images(db: Database, results: Sequence[ImageResult]) -> list[bool]:
+    """Record outcomes in one transaction; per result, False when another worker settled
+    that image first (its result row is then not written)."""
 
-    def settle(session: Session) -> bool:
-        changed = session.execute(
-            "jobs_settle_image",
-            {"status": result.status, "epoch": EPOCH, "job_id": image.job_id, "seq": image.seq},
-        ).rowcount
-        if changed != 1:
-            return False
-        session.execute("jobs_insert_result", result.row())
-        return True
+    def settle(session: Session) -> list[bool]:
+        firsts = [
+            session.execute(
+                "jobs_settle_image",
+                {
+                    "status": result.status,
+                    "epoch": EPOCH,
+                    "job_id": result.image.job_id,
+                    "seq": result.image.seq,
+                },
+            ).rowcount
+            == 1
+            for result in results
+        ]
+        rows = [result.row() for result, first in zip(results, firsts, strict=True) if first]
+        if rows:
+            session.execute_many("jobs_insert_result", rows)
+        return firsts
 
     return await db.transaction(settle)
+
+
+async def settle_image(db: Database, result: ImageResult) -> bool:
+    """Record one image's outcome once; False when another worker settled it first."""
+    [first] = await settle_images(db, [result])
+    return first
 
 
 async def release_leases(db: Database, owner: str) -> int:

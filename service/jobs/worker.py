@@ -13,7 +13,6 @@ import asyncio
 import os
 import random
 import socket
-import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
@@ -21,18 +20,18 @@ from contextlib import asynccontextmanager, suppress
 
 import structlog
 
-from service.db import DatabaseUnavailable
 from service.services import Services
 
 from . import repository
 from .fetcher import SafeFetcher
 from .processing import ImageProcessor
-from .repository import ClaimedImage, ImageResult
+from .repository import ClaimedImage
+from .settler import Settler
 
 log = structlog.get_logger(__name__)
 
 CLAIM_BATCH = 16  # most images claimed in one transaction
-IDLE_POLL_SECONDS = 0.5  # how often an idle worker looks for work other processes submitted
+IDLE_POLL_SECONDS = 0.25  # how often an idle worker looks for work other processes submitted
 
 _workers: weakref.WeakSet[JobWorker] = weakref.WeakSet()
 
@@ -53,9 +52,7 @@ class JobWorker:
         self.slots = asyncio.Semaphore(settings.job_concurrency)
         self.processor = ImageProcessor(
             fetcher=SafeFetcher(
-                services.http,
-                max_bytes=settings.max_image_bytes,
-                allow_private=settings.allow_private_image_urls,
+                services.http, services.resolver, max_bytes=settings.max_image_bytes
             ),
             blobs=services.blobs,
             max_pixels=settings.max_image_pixels,
@@ -64,6 +61,7 @@ class JobWorker:
             worker=self.owner,
             rng=random.Random(),
         )
+        self.settler = Settler(services.db, retry_for=settings.lease_seconds)
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -123,45 +121,15 @@ class JobWorker:
             result = self.processor.settle_without_work(image)
             if result is None:
                 result = await self.processor.process(image)
-            await self._record(result)
+            self.settler.add(result)  # written in the next batch; the slot is free now
         except Exception:  # a bug, not a bad image: the lease expires and the image is retaken
             log.exception("processing an image crashed", job_id=image.job_id, seq=image.seq)
         finally:
             self.slots.release()
 
-    async def _record(self, result: ImageResult) -> None:
-        """Write the result; while the database is unreachable, retry for up to a lease.
-
-        Settling is compare-and-set, so a retry that comes after another worker retook and
-        settled the image changes nothing. Giving up leaves the lease to expire and the image
-        to be retaken (downloaded again, and counted as another attempt)."""
-        image = result.image
-        where = {"job_id": image.job_id, "seq": image.seq}
-        pause, deadline = 0.25, time.monotonic() + self.lease_seconds
-        while True:
-            try:
-                first = await repository.settle_image(self.services.db, result)
-                break
-            except DatabaseUnavailable as exc:
-                if time.monotonic() + pause > deadline:
-                    log.warning("writing an image result failed", **where, error=str(exc))
-                    return
-                log.warning(
-                    "writing an image result failed; retrying",
-                    **where,
-                    error=str(exc),
-                    retry_in=pause,
-                )
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 5.0)
-            except Exception as exc:  # the lease will expire and the image will be retaken
-                log.warning("writing an image result failed", **where, error=str(exc))
-                return
-        if not first:
-            log.info("image already settled elsewhere", **where)
-
     def start(self) -> None:
         _workers.add(self)
+        self.settler.start()
         self._loop_task = asyncio.create_task(self.run(), name="job-worker")
         log.info("job worker started", owner=self.owner, concurrency=self.concurrency)
 
@@ -179,6 +147,7 @@ class JobWorker:
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
+        await self.settler.close()  # before releasing: a written image needs no retake
         try:
             released = await repository.release_leases(self.services.db, self.owner)
         except Exception as exc:  # they expire on their own

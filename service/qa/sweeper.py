@@ -41,6 +41,9 @@ async def _loop(services: Services) -> None:
 
 @asynccontextmanager
 async def qa_sweeper(services: Services) -> AsyncIterator[None]:
+    if not services.primary:  # one sweeper per service is enough
+        yield
+        return
     task = asyncio.create_task(_loop(services), name="qa-sweeper")
     try:
         yield

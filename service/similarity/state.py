@@ -15,6 +15,7 @@ from service.db import Database
 from service.services import Services
 from service.similarity.embedders import Embedder, create_embedder
 from service.similarity.matrix import KINDS, VectorMatrix
+from service.similarity.offload import EmbeddingProcess
 
 # When the shared SQL would make fewer DOT_PRODUCT calls than this (rows x query vectors), the
 # SQLite engine runs it (a Python call per row is fast enough there); from it on, the
@@ -29,6 +30,8 @@ class Similarity:
     max_pixels: int
     matrix_min_rows: int = MATRIX_MIN_ROWS
     matrices: dict[str, VectorMatrix] = field(default_factory=dict)
+    # Where the background catch-up embeds stored images (see `offload`); None: a thread.
+    offload: EmbeddingProcess | None = None
 
     @property
     def model(self) -> str:

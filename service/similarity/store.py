@@ -97,7 +97,10 @@ async def embed(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndar
 async def embed_blobs(
     services: Services, similarity: Similarity, keys: Sequence[str]
 ) -> list[np.ndarray | None]:
-    """Fetch and embed stored images; None for one that cannot be read or decoded."""
+    """Fetch and embed stored images; None for one that cannot be read or decoded. In the
+    embedding process when this process has one (see `offload`), else in a thread."""
+    if similarity.offload is not None:
+        return await similarity.offload.embed_blobs(keys)
 
     def work() -> list[np.ndarray | None]:
         out: list[np.ndarray | None] = []

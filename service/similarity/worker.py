@@ -19,6 +19,7 @@ from service.db import DatabaseUnavailable
 from service.services import Services
 from service.similarity import suspects
 from service.similarity.catchup import Cursor, embed_missing
+from service.similarity.offload import EmbeddingProcess
 from service.similarity.qa_priority import register_suspects_picker
 from service.similarity.state import similarity_for
 from service.similarity.store import KINDS
@@ -60,13 +61,19 @@ async def _loop(services: Services) -> None:
 async def similarity_component(services: Services) -> AsyncIterator[None]:
     similarity = similarity_for(services)  # fails at start on a bad EMBEDDER
     register_suspects_picker(similarity.model)
-    task = None
-    if services.settings.worker_enabled:
-        task = asyncio.create_task(_loop(services), name="similarity-worker")
+    if not (services.settings.worker_enabled and services.primary):
+        yield
+        return
+    settings = services.settings
+    similarity.offload = await asyncio.to_thread(
+        EmbeddingProcess, settings.storage_url, settings.embedder, settings.max_image_pixels
+    )
+    task = asyncio.create_task(_loop(services), name="similarity-worker")
     try:
         yield
     finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        offload, similarity.offload = similarity.offload, None
+        await asyncio.to_thread(offload.close)

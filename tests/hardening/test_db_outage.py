@@ -187,15 +187,15 @@ def test_a_result_written_during_a_blip_is_retried_not_redone(
     from service.db import DatabaseUnavailable
     from service.jobs import repository
 
-    real_settle, refusals = repository.settle_image, []
+    real_settle, refusals = repository.settle_images, []
 
-    async def flaky_settle(db, result):  # noqa: ANN001, ANN202
+    async def flaky_settle(db, results):  # noqa: ANN001, ANN202
         if len(refusals) < 2:
-            refusals.append(result.image.seq)
+            refusals.append([result.image.seq for result in results])
             raise DatabaseUnavailable("connection refused")
-        return await real_settle(db, result)
+        return await real_settle(db, results)
 
-    monkeypatch.setattr(repository, "settle_image", flaky_settle)
+    monkeypatch.setattr(repository, "settle_images", flaky_settle)
     with running_client(settings, lease_seconds=2.0) as client:
         client.blocking_portal.call(load_test_stores, client)
         job_id = submit(client, visit("RP00001", image_server.url("/img/3x3.png")))
@@ -203,7 +203,7 @@ def test_a_result_written_during_a_blip_is_retried_not_redone(
         rows = client.app.state.services.db.engine.read(
             lambda s: s.raw("SELECT attempts FROM image_results")
         )
-    assert refusals == [0, 0]
+    assert refusals == [[0], [0]]
     assert rows == [{"attempts": 1}]
 
 

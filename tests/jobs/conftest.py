@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,8 @@ from PIL import Image
 
 from service.config import Settings
 from tests.conftest import make_app
+from tests.jobs.served import Server
+from tests.mariadb import free_port
 
 PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
@@ -165,3 +169,31 @@ def wait_settled(client: TestClient[Litestar], job_id: int, timeout: float = 20.
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still ongoing after {timeout}s")
         time.sleep(0.02)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "STORAGE_URL": f"file://{tmp_path / 'blobs'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "PROCESSING_DELAY": "0.25",  # slow enough to be caught mid-job
+        "JOB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": "1",  # one process, killed outright (see test_jobs_processes.py)
+        "LEASE_SECONDS": "2",
+        "DOWNLOAD_TIMEOUT": "1",  # loopback images; the lease must outlast download + delay
+        "ALLOW_PRIVATE_IMAGE_URLS": "true",
+        "WORKER_ENABLED": "true",
+        "LOG_LEVEL": "warning",
+    }
+    stores = tmp_path / "stores.csv"
+    stores.write_bytes(STORES_CSV)
+    running = Server(env, tmp_path / "server.log")
+    running.cli("migrate")
+    running.cli("load-stores", str(stores))
+    try:
+        yield running
+    finally:
+        running.kill()

@@ -3,93 +3,15 @@ one result per image (the dead process's leases expire and its images are retake
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from service.config import ROOT
-from tests.jobs.conftest import STORES_CSV, ImageServer, visit
-from tests.mariadb import free_port
+from tests.jobs.conftest import ImageServer, visit
+from tests.jobs.served import Server, results
 
 IMAGES = 16
-
-
-class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.base = f"http://127.0.0.1:{env['PORT']}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def cli(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "service", *args], env=self.env, cwd=ROOT, check=True,
-            capture_output=True, timeout=60,
-        )  # fmt: skip
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "service", "serve"], env=self.env, cwd=ROOT,
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.process.poll() is None, self.log.read_text()[-2000:]
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
-        "STORAGE_URL": f"file://{tmp_path / 'blobs'}",
-        "HOST": "127.0.0.1",
-        "PORT": str(free_port()),
-        "PROCESSING_DELAY": "0.25",  # slow enough to be caught mid-job
-        "JOB_CONCURRENCY": "2",
-        "LEASE_SECONDS": "2",
-        "DOWNLOAD_TIMEOUT": "1",  # loopback images; the lease must outlast download + delay
-        "ALLOW_PRIVATE_IMAGE_URLS": "true",
-        "WORKER_ENABLED": "true",
-        "LOG_LEVEL": "warning",
-    }
-    stores = tmp_path / "stores.csv"
-    stores.write_bytes(STORES_CSV)
-    running = Server(env, tmp_path / "server.log")
-    running.cli("migrate")
-    running.cli("load-stores", str(stores))
-    try:
-        yield running
-    finally:
-        running.kill()
-
-
-def results(database: Path, job_id: int) -> list[tuple[int, int, str]]:
-    with sqlite3.connect(database) as connection:
-        return connection.execute(
-            "SELECT seq, attempts, status FROM image_results WHERE job_id = ? ORDER BY seq",
-            (job_id,),
-        ).fetchall()
 
 
 def test_sigkill_mid_job_then_restart_completes_with_one_result_per_image(

@@ -1,0 +1,102 @@
+"""`serve` with WEB_CONCURRENCY=2: two server processes on one port and one database.
+
+SIGKILL one of them in the middle of a job: the job still completes with exactly one result
+per image (the dead process's leases expire and its images are retaken), and the supervisor
+starts a replacement. SIGTERM stops both and exits 0; a start-up failure exits 1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.jobs.conftest import ImageServer, visit
+from tests.jobs.served import Server, results
+
+IMAGES = 32
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def leased_pids(database: Path) -> set[int]:
+    """The pids holding live leases (lease_owner is host:pid:nonce)."""
+    with sqlite3.connect(database) as connection:
+        owners = connection.execute(
+            "SELECT DISTINCT lease_owner FROM job_images "
+            "WHERE status = 'pending' AND lease_owner IS NOT NULL"
+        ).fetchall()
+    return {int(owner.split(":")[1]) for (owner,) in owners}
+
+
+def test_sigkill_one_of_two_processes_mid_job_and_every_image_is_done_once(
+    server: Server, image_server: ImageServer, tmp_path: Path
+) -> None:
+    server.env.update(WEB_CONCURRENCY="2", JOB_CONCURRENCY="4")
+    urls = [image_server.url(f"/img/{n}x7.png") for n in range(1, IMAGES + 1)]
+    server.start()
+    assert server.process is not None
+    deadline = time.monotonic() + 30
+    while len(children(server.process.pid)) < 2:  # both serving (healthz answered by one)
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    response = httpx.post(
+        f"{server.base}/api/submit/", json={"count": 1, "visits": [visit("RP00001", *urls)]}
+    )
+    job_id = response.json()["job_id"]
+    database = tmp_path / "jobs.db"
+    # Wait until both processes hold leases, then kill one of them outright.
+    web = children(server.process.pid)
+    while not (holders := leased_pids(database) & web) or len(results(database, job_id)) < 2:
+        assert time.monotonic() < deadline, "no process took the job"
+        time.sleep(0.02)
+    victim = sorted(holders)[0]
+    os.kill(victim, signal.SIGKILL)
+    before = results(database, job_id)
+    assert len(before) < len(urls)  # killed mid-job
+
+    deadline = time.monotonic() + 60
+    while (status := httpx.get(f"{server.base}/api/status?jobid={job_id}").json())[
+        "status"
+    ] == "ongoing":
+        assert time.monotonic() < deadline, "job did not complete after the kill"
+        time.sleep(0.1)
+    assert status == {"job_id": job_id, "status": "completed"}
+    after = results(database, job_id)
+    assert [seq for seq, _, _ in after] == list(range(len(urls)))  # one row per image
+    assert {state for _, _, state in after} == {"done"}
+    assert set(before) <= set(after)
+    assert any(attempts == 2 for _, attempts, _ in after)  # the victim's images, retaken
+    replacements = children(server.process.pid) - web
+    assert len(replacements) == 1 and victim not in children(server.process.pid)
+
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0
+    assert not (children(server.process.pid) if server.process.poll() is None else set())
+
+
+def test_a_process_that_cannot_start_stops_the_service_with_status_1(
+    server: Server, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the blob directory should be")
+    server.env.update(WEB_CONCURRENCY="2", STORAGE_URL=f"file://{blocked}")
+    server.start(wait=False)
+    assert server.process is not None
+    assert server.process.wait(timeout=60) == 1
+    assert "failed at start" in server.log.read_text()
