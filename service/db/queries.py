@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sqltext import named_params, split_statements, strip_comments, to_pyformat
+from .sqltext import named_params, split_statements, strip_comments, to_numbered, to_pyformat
 
 _HEADER = re.compile(r"^--\s*name:(.*)$", re.MULTILINE)
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -73,10 +73,20 @@ class Queries:
                         raise QueryError(f"{path}: query {query.name!r} is defined twice")
                     names_in_layer.add(query.name)
                     self._queries[query.name] = query
+        self._numbered: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._rendered = {
             name: (to_pyformat(q.sql) if dialect != "sqlite" else q.sql)
             for name, q in self._queries.items()
         }
+
+    def numbered(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """SQLite only: the text with `?N` parameters, and their names in N order."""
+        if self.dialect != "sqlite":
+            raise QueryError("numbered parameters are SQLite's")
+        found = self._numbered.get(name)
+        if found is None:
+            found = self._numbered[name] = to_numbered(self[name].sql)
+        return found
 
     def sql(self, name: str) -> str:
         try:

@@ -100,12 +100,22 @@ class Session:
         return Result(cursor.rowcount, (cursor.lastrowid or None) if inserted else None)
 
     def execute_many(self, name: str, rows: Iterable[Mapping[str, Any]]) -> int:
-        batch = [self._values(name, row) for row in rows]
+        if self.dialect == "sqlite":  # by position: a submit can write 10,000 rows
+            sql, names = self.queries.numbered(name)
+            rows = rows if isinstance(rows, list) else list(rows)
+            try:
+                batch: list[Any] = [tuple(row[n] for n in names) for row in rows]
+            except KeyError:
+                missing = [row for row in rows if not all(n in row for n in names)]
+                self._values(name, missing[0] if missing else {})  # raises, naming them
+                raise
+        else:
+            sql, batch = self.queries.sql(name), [self._values(name, row) for row in rows]
         if not batch:
             return 0
         cursor = self.connection.cursor()
         with self._translated():
-            cursor.executemany(self.queries.sql(name), batch)
+            cursor.executemany(sql, batch)
         return cursor.rowcount
 
     def raw(self, sql: str, params: Params = None) -> list[Row]:

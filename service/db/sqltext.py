@@ -68,6 +68,20 @@ def to_pyformat(sql: str) -> str:
     return "".join(out)
 
 
+def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """Rewrite `:name` to SQLite's `?N` (N: the name's place in the returned order).
+
+    Binding a tuple by position costs sqlite3 less than looking every name up in a dict,
+    which counts when one statement runs for 10,000 rows."""
+    names = named_params(sql)
+    place = {name: index for index, name in enumerate(names, start=1)}
+    out = [
+        f"?{place[match.group()[1:]]}" if match.lastgroup == "param" else match.group()
+        for match in _tokens(sql)
+    ]
+    return "".join(out), tuple(names)
+
+
 def mask_strings(sql: str) -> tuple[str, list[str]]:
     """The text with each '...' or "..." literal replaced by NUL, its index, NUL; and the
     literals. A regex over the masked code cannot match inside a string."""
