@@ -43,7 +43,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from service.db import create_engine, migrate
 
-    engine = create_engine(settings.database_url, SQL_DIR)
+    engine = create_engine(
+        settings.database_url, SQL_DIR, lock_wait_timeout=settings.db_lock_wait_timeout
+    )
     try:
         applied = migrate(engine, SQL_DIR)
     finally:

@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_image_pixels: int = 50_000_000
     db_pool_size: int = 8
     db_connect_timeout: float = 60.0
+    db_lock_wait_timeout: int = 5
     shutdown_grace: float = 10.0
     # access: (key, role) pairs; empty = no authentication (local demos)
     api_keys: tuple[tuple[str, str], ...] = ()
@@ -188,6 +189,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_image_pixels": _int(1, 89_478_485),  # Pillow refuses more on its own
     "db_pool_size": _int(1, 256),
     "db_connect_timeout": _float(0, 3600),
+    "db_lock_wait_timeout": _int(1, 3600),
     "shutdown_grace": _float(0, 600),
     "api_keys": _api_keys,
     "max_job_images": _int(1, 1_000_000),
