@@ -29,6 +29,8 @@ class Similarity:
     max_pixels: int
     matrix_min_rows: int = MATRIX_MIN_ROWS
     matrices: dict[str, VectorMatrix] = field(default_factory=dict)
+    # SingleStore: embeddings per kind of this model, with when they were counted (knn.py).
+    populations: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     @property
     def model(self) -> str:

@@ -124,6 +124,9 @@ WHERE e.job_id IS NULL AND r.status = 'done' AND r.blob_key IS NOT NULL;
 -- name: similarity_count_snapshot_embeddings
 SELECT COUNT(*) AS n FROM snapshot_embeddings WHERE `model` = :model;
 
+-- name: similarity_count_product_embeddings
+SELECT COUNT(*) AS n FROM product_embeddings WHERE `model` = :model;
+
 -- name: similarity_snapshots_to_score
 -- Embedded snapshots whose suspicion is missing or stale: scored when the collection was
 -- under half of :population, before :stale_before, or under another attribution.
