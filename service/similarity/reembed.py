@@ -16,7 +16,7 @@ from typing import TextIO
 from service.config import Settings
 from service.services import Services, open_services
 from service.similarity import store, suspects
-from service.similarity.catchup import Cursor, count_missing, embed_missing
+from service.similarity.catchup import Key, count_missing, embed_missing
 from service.similarity.state import similarity_for
 
 _LABELS = {"product": "products", "snapshot": "snapshots", "job_image": "job images"}
@@ -66,15 +66,15 @@ async def reembed(
     counts: dict[str, int] = {}
     for kind in store.KINDS:
         bar = Bar(_LABELS[kind], await count_missing(services, kind), out)
-        cursor, embedded, failed = Cursor(), 0, 0
+        skip: set[Key] = set()
+        embedded, failed = 0, 0
         while True:
-            progress = await embed_missing(services, kind, cursor, batch)
+            progress = await embed_missing(services, kind, skip, batch)
             embedded += progress.embedded
             failed += progress.failed
             bar.advance(progress.embedded + progress.failed)
             if not progress.more:
                 break
-            cursor = progress.cursor
         bar.finish()
         counts[f"{kind}_embedded"], counts[f"{kind}_failed"] = embedded, failed
         if failed:

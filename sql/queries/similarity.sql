@@ -74,32 +74,28 @@ DELETE FROM job_image_embeddings WHERE `model` <> :model;
 DELETE FROM snapshot_suspicion WHERE `model` <> :model;
 
 -- name: similarity_products_missing
--- Products without an embedding of :model, in id order after :after_id (reembed, catch-up).
+-- Products without an embedding of :model (reembed, catch-up), in no particular order: the
+-- caller passes over the ones it could not embed (see service/similarity/catchup.py).
 SELECT p.id, p.image_key
 FROM products p
 LEFT JOIN product_embeddings e ON e.product_id = p.id AND e.`model` = :model
-WHERE e.product_id IS NULL AND p.id > :after_id
-ORDER BY p.id
+WHERE e.product_id IS NULL
 LIMIT :limit;
 
 -- name: similarity_snapshots_missing
 SELECT s.id, s.image_key
 FROM snapshots s
 LEFT JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
-WHERE e.snapshot_id IS NULL AND s.id > :after_id
-ORDER BY s.id
+WHERE e.snapshot_id IS NULL
 LIMIT :limit;
 
 -- name: similarity_job_images_missing
--- Stored store-visit images without an embedding of :model, after (:after_job, :after_seq).
+-- Stored store-visit images without an embedding of :model.
 SELECT r.job_id, r.seq, r.blob_key
 FROM image_results r
 LEFT JOIN job_image_embeddings e
        ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
-WHERE e.job_id IS NULL
-  AND r.status = 'done' AND r.blob_key IS NOT NULL
-  AND (r.job_id > :after_job OR (r.job_id = :after_job AND r.seq > :after_seq))
-ORDER BY r.job_id, r.seq
+WHERE e.job_id IS NULL AND r.status = 'done' AND r.blob_key IS NOT NULL
 LIMIT :limit;
 
 -- name: similarity_count_products_missing
@@ -134,8 +130,7 @@ SELECT s.id, s.product_id, e.embedding
 FROM snapshots s
 JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
 LEFT JOIN snapshot_suspicion g ON g.snapshot_id = s.id AND g.`model` = :model
-WHERE s.id > :after_id
-  AND (g.snapshot_id IS NULL
+WHERE (g.snapshot_id IS NULL
        OR g.population * 2 < :population
        OR g.scored_at < :stale_before
        OR g.product_id <> s.product_id)
