@@ -61,7 +61,8 @@ UPDATE job_image_embeddings SET embedding = :embedding, created_at = :now
 WHERE job_id = :job_id AND seq = :seq AND `model` = :model;
 
 -- name: similarity_delete_other_models_snapshots
--- `reembed --prune`: drop the embeddings of every model but :model.
+-- `reembed --prune`: drop the embeddings of every model but :model. SQLite deletes them all
+-- at once; SingleStore (sql/queries/singlestore) :batch rows per call.
 DELETE FROM snapshot_embeddings WHERE `model` <> :model;
 
 -- name: similarity_delete_other_models_products

@@ -158,3 +158,34 @@ def test_the_index_query_filters_outside_the_indexed_subquery() -> None:
     assert "SEARCH_OPTIONS" in indexed and "WHERE" not in indexed
     outside = sql[sql.index(") c") :]
     assert "`model` = :model" in outside and "<> :exclude_id" in outside
+
+
+@pytest.mark.mariadb
+def test_prune_deletes_other_models_in_batches(engine: Engine) -> None:
+    import asyncio
+
+    from service.db import Database
+    from service.similarity.reembed import prune_other_models
+
+    similarity = Similarity.create(Settings(), "singlestore")
+    _catalog(engine, similarity)  # SNAPSHOTS rows of each model
+    statements: list[str] = []
+    db = Database(engine, threads=1)
+    original = engine.write
+
+    def counting_write(fn):  # type: ignore[no-untyped-def]
+        statements.append("transaction")
+        return original(fn)
+
+    engine.write = counting_write  # type: ignore[method-assign]
+    try:
+        deleted = asyncio.run(prune_other_models(db, similarity, batch=5))
+    finally:
+        engine.write = original  # type: ignore[method-assign]
+    assert deleted == SNAPSHOTS
+    # 16 snapshot rows in batches of 5: 4 deletes, then one each for 3 empty tables, then the
+    # matrix note: each its own transaction.
+    assert len(statements) == 4 + 3 + 1
+    models = engine.read(lambda s: s.raw("SELECT DISTINCT `model` AS m FROM snapshot_embeddings"))
+    assert models == [{"m": similarity.model}]
+    db.close()  # closes the engine too (the fixture's close is then a no-op)

@@ -87,3 +87,17 @@ FROM (
 ) n
 JOIN products p ON p.id = n.product_id
 ORDER BY n.score DESC;
+
+-- name: similarity_delete_other_models_snapshots
+-- `reembed --prune`, :batch rows per call (each in its own transaction): one DELETE of a
+-- whole model on a columnstore table can escalate to partition locks.
+DELETE FROM snapshot_embeddings WHERE `model` <> :model LIMIT :batch;
+
+-- name: similarity_delete_other_models_products
+DELETE FROM product_embeddings WHERE `model` <> :model LIMIT :batch;
+
+-- name: similarity_delete_other_models_job_images
+DELETE FROM job_image_embeddings WHERE `model` <> :model LIMIT :batch;
+
+-- name: similarity_delete_other_models_suspicion
+DELETE FROM snapshot_suspicion WHERE `model` <> :model LIMIT :batch;
