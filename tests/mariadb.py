@@ -158,8 +158,9 @@ def _template_datadir(server_bin: str, install_bin: str) -> Path:
     return template / "data"
 
 
-def start(attempts: int = 3) -> MariaDBServer:
-    """Start a fresh server; retried on another port if the chosen one was taken meanwhile."""
+def start(attempts: int = 3, options: tuple[str, ...] = ()) -> MariaDBServer:
+    """Start a fresh server; retried on another port if the chosen one was taken meanwhile.
+    `options` come after the defaults, so they can override them."""
     found = binaries()
     if found is None:
         raise FileNotFoundError("mariadbd / mariadb-install-db not found")
@@ -171,7 +172,7 @@ def start(attempts: int = 3) -> MariaDBServer:
         port = free_port()
         process = subprocess.Popen(
             [server_bin, "--no-defaults", f"--datadir={directory / 'data'}", *_root_options(),
-             *_SERVER_OPTIONS, f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
+             *_SERVER_OPTIONS, *options, f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
              f"--pid-file={directory / 'mysqld.pid'}", f"--log-error={directory / 'error.log'}",
              f"--tmpdir={directory}", f"--init-file={_init_sql(directory)}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -190,14 +191,18 @@ def start(attempts: int = 3) -> MariaDBServer:
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def mariadb_server() -> Iterator[MariaDBServer]:
-    """One MariaDB server for the whole session; skipped (with the reason) if not installed."""
+def _require_binaries() -> None:
     if binaries() is None:
         reason = "mariadbd not found: apt-get install mariadb-server to run the MariaDB tests"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}, and CI must run them")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    """One MariaDB server for the whole session; skipped (with the reason) if not installed."""
+    _require_binaries()
     server = start()
     try:
         yield server
