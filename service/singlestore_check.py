@@ -77,8 +77,10 @@ def _unit_vectors(count: int, seed: int) -> np.ndarray:
 
 
 class _Fixture:
-    """Rows every query can find: a store, a product, snapshots embedded with two models, a
-    job with a stored image, a QA session. Ids come from the database (AUTO_INCREMENT)."""
+    """Rows the queries can find: a store, a product, snapshots embedded with two models, a QA
+    session. Ids come from the database (AUTO_INCREMENT). The other model's vectors equal
+    this model's, so an index search that filtered by model after taking its k candidates
+    would come back short."""
 
     def __init__(self) -> None:
         self.now = utcnow()
@@ -105,10 +107,10 @@ class _Fixture:
                  "source": None, "rand_key": n / len(self.vectors), "now": now},
             ).lastrowid or 0  # fmt: skip
             self.snapshot_ids.append(snapshot_id)
-            for model, packed in ((MODEL, pack(vector)), (OTHER_MODEL, pack(-vector))):
+            for model in (MODEL, OTHER_MODEL):
                 session.execute(
                     "similarity_insert_snapshot_embedding",
-                    {"id": snapshot_id, "model": model, "embedding": packed, "now": now},
+                    {"id": snapshot_id, "model": model, "embedding": pack(vector), "now": now},
                 )
         session.execute(
             "similarity_insert_product_embedding",
