@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean
+.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean check-singlestore
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ serve: $(STAMP) ## serve without migrating or seeding
 
 sql: $(STAMP) ## an interactive SQL shell on the configured database
 	$(PY) -m service sql
+
+check-singlestore: $(STAMP) ## checklist for a real cluster (DATABASE_URL=singlestoredb://...): pass/fail table
+	$(PY) -m service check-singlestore
 
 test: $(STAMP) ## run the whole test suite
 	$(PY) -m pytest

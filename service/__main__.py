@@ -29,7 +29,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from service.db import create_engine, migrate
 
-    engine = create_engine(settings.database_url, SQL_DIR)
+    engine = create_engine(
+        settings.database_url, SQL_DIR, lock_wait_timeout=settings.db_lock_wait_timeout
+    )
     try:
         applied = migrate(engine, SQL_DIR)
     finally:
@@ -81,6 +83,12 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
     return reembed_command(settings, batch=args.batch, prune=args.prune)
 
 
+def cmd_check_singlestore(settings: Settings, args: argparse.Namespace) -> int:
+    from service.singlestore_check import check_command
+
+    return check_command(settings, sys.stdout, sys.stderr)
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -114,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     reembed.add_argument("--batch", type=int, default=64, help="images per transaction")
     reembed.add_argument("--prune", action="store_true", help="then delete other models' rows")
+    add(
+        "check-singlestore", cmd_check_singlestore,
+        "on a scratch database of the configured cluster: migrations, every named query, k "
+        "nearest neighbours, utf8mb4, lock waits; a pass/fail table",
+    )  # fmt: skip
     sql = add("sql", cmd_sql, "interactive SQL shell on the configured database")
     sql.add_argument("-e", "--execute", metavar="SQL", help="run these statements and exit")
     return parser

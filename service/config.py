@@ -44,6 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # server processes of `serve` (one per core: Python runs one thread at a time per process)
     web_concurrency: int = msgspec.field(default_factory=lambda: os.cpu_count() or 1)
     db_connect_timeout: float = 60.0
+    db_lock_wait_timeout: int = 5
     shutdown_grace: float = 10.0
     # access: (key, role) pairs; empty = no authentication (local demos)
     api_keys: tuple[tuple[str, str], ...] = ()
@@ -191,6 +192,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "db_pool_size": _int(1, 256),
     "web_concurrency": _int(1, 256),
     "db_connect_timeout": _float(0, 3600),
+    "db_lock_wait_timeout": _int(1, 3600),
     "shutdown_grace": _float(0, 600),
     "api_keys": _api_keys,
     "max_job_images": _int(1, 1_000_000),

@@ -33,7 +33,12 @@ class Services:
 
 
 def open_database(settings: Settings) -> Database:
-    engine = create_engine(settings.database_url, SQL_DIR, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url,
+        SQL_DIR,
+        pool_size=settings.db_pool_size,
+        lock_wait_timeout=settings.db_lock_wait_timeout,
+    )
     return Database(engine, threads=settings.db_pool_size)
 
 

@@ -158,8 +158,9 @@ def _template_datadir(server_bin: str, install_bin: str) -> Path:
     return template / "data"
 
 
-def start(attempts: int = 3) -> MariaDBServer:
-    """Start a fresh server; retried on another port if the chosen one was taken meanwhile."""
+def start(attempts: int = 3, options: tuple[str, ...] = ()) -> MariaDBServer:
+    """Start a fresh server; retried on another port if the chosen one was taken meanwhile.
+    `options` come after the defaults, so they can override them."""
     found = binaries()
     if found is None:
         raise FileNotFoundError("mariadbd / mariadb-install-db not found")
@@ -171,7 +172,7 @@ def start(attempts: int = 3) -> MariaDBServer:
         port = free_port()
         process = subprocess.Popen(
             [server_bin, "--no-defaults", f"--datadir={directory / 'data'}", *_root_options(),
-             *_SERVER_OPTIONS, f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
+             *_SERVER_OPTIONS, *options, f"--port={port}", f"--socket={directory / 'mysqld.sock'}",
              f"--pid-file={directory / 'mysqld.pid'}", f"--log-error={directory / 'error.log'}",
              f"--tmpdir={directory}", f"--init-file={_init_sql(directory)}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -190,14 +191,18 @@ def start(attempts: int = 3) -> MariaDBServer:
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def mariadb_server() -> Iterator[MariaDBServer]:
-    """One MariaDB server for the whole session; skipped (with the reason) if not installed."""
+def _require_binaries() -> None:
     if binaries() is None:
         reason = "mariadbd not found: apt-get install mariadb-server to run the MariaDB tests"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}, and CI must run them")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    """One MariaDB server for the whole session; skipped (with the reason) if not installed."""
+    _require_binaries()
     server = start()
     try:
         yield server
@@ -215,3 +220,43 @@ def mariadb_url(mariadb_server: MariaDBServer) -> Iterator[str]:
     mariadb_server.execute(f"CREATE DATABASE {name}")
     yield mariadb_server.url(name)
     mariadb_server.execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+# -- SingleStore's DOT_PRODUCT, for the kNN SQL ------------------------------------------------
+
+# MariaDB 10.11 has no vector functions. These stored functions read VECTOR(n, F32) values as
+# SingleStore stores them (and mysql_compat keeps them: little-endian float32 bytes in a BLOB),
+# so the SingleStore dialect's kNN SQL runs here as written. Slow (a loop per row), which is
+# fine for the few dozen rows a test uses.
+_DOT_PRODUCT = (
+    """CREATE FUNCTION f32_le(x BINARY(4)) RETURNS DOUBLE DETERMINISTIC
+    BEGIN
+        DECLARE bits BIGINT DEFAULT CONV(HEX(REVERSE(x)), 16, 10);
+        DECLARE e INT DEFAULT (bits >> 23) & 255;
+        DECLARE m BIGINT DEFAULT bits & 8388607;
+        DECLARE v DOUBLE DEFAULT IF(e = 0, m * POW(2, -149), (m + 8388608) * POW(2, e - 150));
+        RETURN IF(bits >> 31, -v, v);
+    END""",
+    """CREATE FUNCTION DOT_PRODUCT(a LONGBLOB, b LONGBLOB) RETURNS DOUBLE DETERMINISTIC
+    BEGIN
+        DECLARE i INT DEFAULT 0;
+        DECLARE total DOUBLE DEFAULT 0;
+        IF a IS NULL OR b IS NULL OR LENGTH(a) <> LENGTH(b) THEN RETURN NULL; END IF;
+        WHILE i < LENGTH(a) DO
+            SET total = total + f32_le(SUBSTRING(a, i + 1, 4)) * f32_le(SUBSTRING(b, i + 1, 4));
+            SET i = i + 4;
+        END WHILE;
+        RETURN total;
+    END""",
+)
+
+
+def install_dot_product(server: MariaDBServer, database: str) -> None:
+    """Define DOT_PRODUCT (SingleStore's semantics on float32 bytes) in `database`."""
+    connection = server.connect(database)
+    try:
+        cursor = connection.cursor()
+        for statement in _DOT_PRODUCT:
+            cursor.execute(statement)
+    finally:
+        connection.close()

@@ -7,7 +7,13 @@ from urllib.parse import urlsplit
 
 from .database import Database
 from .engine import Engine
-from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, MigrationError
+from .errors import (
+    DatabaseError,
+    DatabaseUnavailable,
+    IntegrityError,
+    LockConflict,
+    MigrationError,
+)
 from .migrations import migrate
 from .queries import Queries, QueryError
 from .session import Result, Row, Session
@@ -19,6 +25,7 @@ __all__ = [
     "DatabaseUnavailable",
     "Engine",
     "IntegrityError",
+    "LockConflict",
     "MigrationError",
     "Queries",
     "QueryError",
@@ -39,11 +46,18 @@ def sqlite_path(url: str) -> Path:
     return Path(parts.netloc + parts.path.removeprefix("/"))
 
 
-def create_engine(url: str, sql_dir: Path, pool_size: int = 8) -> Engine:
+def create_engine(
+    url: str, sql_dir: Path, pool_size: int = 8, lock_wait_timeout: int = 5
+) -> Engine:
     if url.startswith("sqlite:"):
         from .sqlite import SQLiteEngine
 
         return SQLiteEngine(sqlite_path(url), Queries(sql_dir, "sqlite"))
     from .singlestore import SingleStoreEngine
 
-    return SingleStoreEngine(url, Queries(sql_dir, "singlestore"), pool_size=pool_size)
+    return SingleStoreEngine(
+        url,
+        Queries(sql_dir, "singlestore"),
+        pool_size=pool_size,
+        lock_wait_timeout=lock_wait_timeout,
+    )

@@ -9,6 +9,13 @@ class IntegrityError(DatabaseError):
     """A unique or not-null constraint refused a write."""
 
 
+class LockConflict(DatabaseError):
+    """The statement lost a lock conflict: chosen as a deadlock victim (1213), or it waited
+    longer than the session's lock wait timeout (1205). SingleStore has no deadlock detector,
+    so a lock cycle there always ends as a 1205. Only the statement was rolled back; retry the
+    whole transaction."""
+
+
 class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached (down, restarting, connection lost)."""
 

@@ -38,12 +38,17 @@ class Session:
         dialect: str,
         driver_errors: tuple[type[BaseException], ...] = (),
         translate: Translate = lambda exc: DatabaseError(str(exc)),
+        *,
+        is_singlestore: bool = False,
     ) -> None:
         self.connection = connection
         self.queries = queries
         self.dialect = dialect
         self._driver_errors = driver_errors
         self._translate = translate
+        # A real SingleStore server (not SQLite, not the MariaDB test stand-in): queries that
+        # only SingleStore parses (vector index search options) may run.
+        self.is_singlestore = is_singlestore
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import singlestoredb
 
 from .engine import Engine
-from .errors import DatabaseError, DatabaseUnavailable, IntegrityError
+from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, LockConflict
 from .queries import Queries
 from .session import Session
 
@@ -32,6 +32,12 @@ _CONNECTION_LOST = {1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
 # Constraint failures the client reports as something other than IntegrityError: a NOT NULL
 # column without a value (1364) and CHECK constraints (MySQL 3819, MariaDB 4025).
 _CONSTRAINT_FAILED = {1364, 3819, 4025}
+# Lost lock conflicts: a lock wait timeout (1205) and a deadlock victim (1213).
+_LOCK_CONFLICT = {1205, 1213}
+_SET_LOCK_WAIT = {
+    True: "SET SESSION lock_wait_timeout = %(seconds)s",
+    False: "SET SESSION innodb_lock_wait_timeout = %(seconds)s",
+}
 
 
 def _error_code(exc: BaseException) -> int | None:
@@ -52,6 +58,8 @@ def _is_connection_error(exc: BaseException) -> bool:
 def _translate(exc: BaseException) -> DatabaseError:
     if isinstance(exc, singlestoredb.IntegrityError) or _error_code(exc) in _CONSTRAINT_FAILED:
         return IntegrityError(str(exc))
+    if _error_code(exc) in _LOCK_CONFLICT:
+        return LockConflict(str(exc))
     if _is_connection_error(exc):
         return DatabaseUnavailable(str(exc))
     return DatabaseError(str(exc))
@@ -83,6 +91,7 @@ class SingleStoreEngine(Engine):
         pool_size: int = 8,
         connect_timeout: int = 5,
         acquire_timeout: float = 30.0,
+        lock_wait_timeout: int = 5,
     ) -> None:
         parts = urlsplit(url)
         # The client knows the `singlestoredb://` scheme; `mysql://` is accepted as an alias.
@@ -91,6 +100,7 @@ class SingleStoreEngine(Engine):
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self.acquire_timeout = acquire_timeout
+        self.lock_wait_timeout = lock_wait_timeout
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
         self._closed = False
@@ -104,6 +114,8 @@ class SingleStoreEngine(Engine):
                 autocommit=True,
                 results_type="tuples",
                 connect_timeout=self.connect_timeout,
+                # 4-byte UTF-8 (emoji) on the wire; the tables declare utf8mb4 too.
+                charset="utf8mb4",
                 local_infile=False,
                 # Named queries are rendered with `%%` for a literal `%`; interpolate them
                 # even when they take no parameters.
@@ -117,7 +129,21 @@ class SingleStoreEngine(Engine):
             raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
         is_singlestore = self._detect_singlestore(raw)
         self.is_singlestore = is_singlestore
+        try:
+            self._set_lock_wait_timeout(raw, is_singlestore)
+        except singlestoredb.Error as exc:
+            self._discard(_Connection(raw, is_singlestore))
+            raise DatabaseUnavailable(f"cannot set up the connection: {exc}") from exc
         return _Connection(raw, is_singlestore)
+
+    def _set_lock_wait_timeout(self, raw: Any, is_singlestore: bool) -> None:
+        """A short row-lock wait. SingleStore has no deadlock detector: a lock cycle waits
+        `lock_wait_timeout` (60 s by default) and ends in errno 1205, which callers retry like
+        a deadlock. MariaDB's row-lock wait is `innodb_lock_wait_timeout` (its
+        `lock_wait_timeout` is for metadata locks), so the test stand-in behaves alike."""
+        raw.cursor().execute(
+            _SET_LOCK_WAIT[is_singlestore], {"seconds": int(self.lock_wait_timeout)}
+        )
 
     @staticmethod
     def _detect_singlestore(raw: Any) -> bool:
@@ -161,7 +187,12 @@ class SingleStoreEngine(Engine):
     # -- work ---------------------------------------------------------------------------------
     def _session(self, connection: _Connection) -> Session:
         return Session(
-            connection.raw, self.queries, self.dialect, (singlestoredb.Error, OSError), _translate
+            connection.raw,
+            self.queries,
+            self.dialect,
+            (singlestoredb.Error, OSError),
+            _translate,
+            is_singlestore=connection.is_singlestore,
         )
 
     def _run(self, fn: Callable[[Session], T], transactional: bool) -> T:

@@ -30,7 +30,7 @@ import structlog
 
 from service.clock import utcnow
 from service.config import Settings
-from service.db import Database, DatabaseError, Row, Session
+from service.db import Database, LockConflict, Row, Session
 from service.errors import Conflict, InvalidInput, NotFound
 from service.qa import voting
 from service.qa.picking import PickRequest, picker_for
@@ -94,15 +94,17 @@ class SessionView:
 
 
 async def _transaction_with_retry(db: Database, fn: Callable[[Session], T], attempts: int = 3) -> T:
-    """Run a transaction, again if the server chose it as a deadlock victim (MariaDB can,
-    through its unique-index checks, even with consistent lock order)."""
+    """Run a transaction, again if it lost a lock conflict: a deadlock victim (MariaDB can be
+    one through its unique-index checks, even with consistent lock order) or a lock wait
+    timeout (SingleStore has no deadlock detector: a cycle ends as errno 1205)."""
     for attempt in range(1, attempts + 1):
         try:
             return await db.transaction(fn)
-        except DatabaseError as exc:
-            if attempt == attempts or "deadlock" not in str(exc).lower():
+        except LockConflict as exc:
+            if attempt == attempts:
                 raise
-            log.info("qa transaction retried after a deadlock", attempt=attempt)
+            log.info("qa transaction retried after a lock conflict", attempt=attempt,
+                     error=str(exc))  # fmt: skip
     raise AssertionError("unreachable")
 
 

@@ -1,8 +1,15 @@
-"""Embed stored images that lack an embedding of the current model, in keyset batches.
+"""Embed stored images that lack an embedding of the current model, a batch at a time.
 
 Shared by the background worker (images stored before the hooks ran, or whose hook failed)
-and by `python -m service reembed` (every image, for a new model). Both are resumable: what
-is embedded is no longer missing, so a rerun picks up where the last one stopped.
+and by `python -m service reembed` (every image, for a new model). Work is found as "rows
+still missing an embedding", never by id order: SingleStore's AUTO_INCREMENT ids are unique
+but not monotonic across aggregators, so an id cursor could pass over a row inserted at the
+same time through another aggregator. Both are resumable: what is embedded is no longer
+missing, so a rerun picks up where the last one stopped.
+
+An image that cannot be read or decoded stays missing; the caller keeps its key in a `skip`
+set so the next batch looks past it (fetching `limit + len(skip)` rows), and clears the set
+to try such images again later.
 """
 
 from __future__ import annotations
@@ -30,25 +37,14 @@ _MISSING = {
     ),
 }
 
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Where a pass over one kind has got to (ids are positive, so zeros mean the start)."""
-
-    after_id: int = 0
-    after_job: int = 0
-    after_seq: int = 0
-
-    def params(self) -> dict[str, int]:
-        return {"after_id": self.after_id, "after_job": self.after_job, "after_seq": self.after_seq}
+Key = tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
     embedded: int
-    failed: int
-    cursor: Cursor
-    more: bool  # the batch was full: there may be more after `cursor`
+    failed: int  # newly failed in this batch (now in the skip set)
+    more: bool  # the batch found rows to work on: there may be more
 
 
 def _key(kind: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -57,10 +53,8 @@ def _key(kind: str, row: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _next(kind: str, row: dict[str, Any]) -> Cursor:
-    if kind == "job_image":
-        return Cursor(after_job=row["job_id"], after_seq=row["seq"])
-    return Cursor(after_id=row["id"])
+def _skip_key(kind: str, row: dict[str, Any]) -> Key:
+    return tuple(_key(kind, row).values())
 
 
 async def count_missing(services: Services, kind: str) -> int:
@@ -69,18 +63,23 @@ async def count_missing(services: Services, kind: str) -> int:
 
 
 async def embed_missing(
-    services: Services, kind: str, cursor: Cursor = Cursor(), limit: int = 64
+    services: Services, kind: str, skip: set[Key] | None = None, limit: int = 64
 ) -> Progress:
-    """Embed up to `limit` images of `kind` after `cursor` that lack an embedding."""
+    """Embed up to `limit` images of `kind` that lack an embedding, passing over the keys in
+    `skip`; the keys of images that fail are added to it."""
+    skip = set() if skip is None else skip
     similarity = similarity_for(services)
     query, _, key_column = _MISSING[kind]
-    rows = await services.db.fetch_all(
-        query, {"model": similarity.model, "limit": limit, **cursor.params()}
+    found = await services.db.fetch_all(
+        query, {"model": similarity.model, "limit": limit + len(skip)}
     )
+    rows = [row for row in found if _skip_key(kind, row) not in skip][:limit]
     if not rows:
-        return Progress(0, 0, cursor, more=False)
+        return Progress(0, 0, more=False)
     vectors = await store.embed_blobs(services, similarity, [row[key_column] for row in rows])
     done = [(row, vector) for row, vector in zip(rows, vectors, strict=True) if vector is not None]
+    failed = [row for row, vector in zip(rows, vectors, strict=True) if vector is None]
+    skip.update(_skip_key(kind, row) for row in failed)
 
     def save(session) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
@@ -89,4 +88,4 @@ async def embed_missing(
 
     if done:
         await services.db.transaction(save)
-    return Progress(len(done), len(rows) - len(done), _next(kind, rows[-1]), len(rows) == limit)
+    return Progress(len(done), len(failed), more=True)

@@ -1,13 +1,20 @@
 """Nearest neighbours of query vectors among stored snapshots or products (sync, in a session).
 
-One answer, two ways: the named SQL (`similarity_nearest_*`, DOT_PRODUCT with ORDER BY ...
-LIMIT, the same text on SingleStore and SQLite), or on SQLite with many vectors the
-in-process matrix (`matrix.py`) plus one query for the rows' details.
+One answer, several ways: the named SQL (`similarity_nearest_*`, DOT_PRODUCT with ORDER BY
+... LIMIT), or on SQLite with many vectors the in-process matrix (`matrix.py`) plus one query
+for the rows' details.
+
+On SingleStore the search is exact (`USE KEY ()`, the same answer SQLite and MariaDB give) up
+to EXACT_MAX_ROWS embeddings of the model, and approximate above: the HNSW index over-fetches
+OVERFETCH x k candidates, and the model and exclusion filters apply outside it. Should the
+candidates hold fewer than k rows of the model (while `reembed` keeps two models in one
+index), that search is redone exactly, so k rows come back whenever k exist.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -21,7 +28,23 @@ _KINDS = {
     "snapshot": ("similarity_nearest_snapshots", "similarity_snapshots_by_ids", "snapshot_id"),
     "product": ("similarity_nearest_products", "similarity_products_by_ids", "product_id"),
 }
+_ANN = {
+    "snapshot": "similarity_nearest_snapshots_ann",
+    "product": "similarity_nearest_products_ann",
+}
+_COUNT = {
+    "snapshot": "similarity_count_snapshot_embeddings",
+    "product": "similarity_count_product_embeddings",
+}
 NO_ID = -1  # ids are positive: "exclude nothing"
+
+# Exact search scans every embedding of the model: 100,000 x 580 float32 is 232 MB read per
+# query, spread over the leaves; beyond it the index answers.
+EXACT_MAX_ROWS = 100_000
+# Index candidates per wanted row: room for the excluded row and another model's rows
+# (SingleStore's own LangChain integration over-fetches k x 10 when it filters).
+OVERFETCH = 10
+POPULATION_TTL = 60.0  # seconds a count of embeddings is reused
 
 
 def _matrix_view(similarity: Similarity, session: Session, kind: str, queries: int) -> View | None:
@@ -34,6 +57,29 @@ def _matrix_view(similarity: Similarity, session: Session, kind: str, queries: i
     return view if view.size * queries >= similarity.matrix_min_rows else None
 
 
+def _population(similarity: Similarity, session: Session, kind: str) -> int:
+    counted = similarity.populations.get(kind)
+    now = time.monotonic()
+    if counted is None or now - counted[0] > POPULATION_TTL:
+        n = session.fetch_value(_COUNT[kind], {"model": similarity.model})
+        counted = similarity.populations[kind] = (now, int(n or 0))
+    return counted[1]
+
+
+def _search(
+    similarity: Similarity, session: Session, kind: str, vector: np.ndarray, k: int, skip: int
+) -> list[Row]:
+    """One search in SQL: exact, or from the vector index on a large SingleStore table."""
+    params = {"vector": pack(vector), "model": similarity.model, "exclude_id": skip, "k": k}
+    if session.is_singlestore and _population(similarity, session, kind) > EXACT_MAX_ROWS:
+        fetch = k * OVERFETCH
+        options = json.dumps({"k": fetch, "ef": fetch})
+        rows = session.fetch_all(_ANN[kind], {**params, "fetch": fetch, "search_options": options})
+        if len(rows) >= k:
+            return rows
+    return session.fetch_all(_KINDS[kind][0], params)
+
+
 def nearest(
     similarity: Similarity,
     session: Session,
@@ -44,20 +90,12 @@ def nearest(
 ) -> list[list[Row]]:
     """For each row of `vectors`, the k nearest stored `kind`s (rows with `score`), best
     first. Snapshot rows carry product and status; product rows upc, name and image."""
-    search, details, id_column = _KINDS[kind]
+    _, details, id_column = _KINDS[kind]
     exclude = exclude or [None] * len(vectors)
     view = _matrix_view(similarity, session, kind, len(vectors))
     if view is None:
         return [
-            session.fetch_all(
-                search,
-                {
-                    "vector": pack(vector),
-                    "model": similarity.model,
-                    "exclude_id": NO_ID if skip is None else skip,
-                    "k": k,
-                },
-            )
+            _search(similarity, session, kind, vector, k, NO_ID if skip is None else skip)
             for vector, skip in zip(vectors, exclude, strict=True)
         ]
     found = top_k(view, np.asarray(vectors, dtype=np.float32), k, exclude)

@@ -14,10 +14,13 @@ import time
 from typing import TextIO
 
 from service.config import Settings
+from service.db import Database
 from service.services import Services, open_services
 from service.similarity import store, suspects
-from service.similarity.catchup import Cursor, count_missing, embed_missing
-from service.similarity.state import similarity_for
+from service.similarity.catchup import Key, count_missing, embed_missing
+from service.similarity.state import Similarity, similarity_for
+
+PRUNE_BATCH = 5_000  # rows per DELETE on SingleStore (`reembed --prune`)
 
 _LABELS = {"product": "products", "snapshot": "snapshots", "job_image": "job images"}
 
@@ -66,15 +69,15 @@ async def reembed(
     counts: dict[str, int] = {}
     for kind in store.KINDS:
         bar = Bar(_LABELS[kind], await count_missing(services, kind), out)
-        cursor, embedded, failed = Cursor(), 0, 0
+        skip: set[Key] = set()
+        embedded, failed = 0, 0
         while True:
-            progress = await embed_missing(services, kind, cursor, batch)
+            progress = await embed_missing(services, kind, skip, batch)
             embedded += progress.embedded
             failed += progress.failed
             bar.advance(progress.embedded + progress.failed)
             if not progress.more:
                 break
-            cursor = progress.cursor
         bar.finish()
         counts[f"{kind}_embedded"], counts[f"{kind}_failed"] = embedded, failed
         if failed:
@@ -85,17 +88,32 @@ async def reembed(
     out.write(f"suspicion scored for {scored} snapshot(s)\n")
     counts["scored"] = scored
     if prune:
-
-        def delete(session) -> None:  # type: ignore[no-untyped-def]
-            params = {"model": similarity.model}
-            for kind in ("products", "snapshots", "job_images", "suspicion"):
-                session.execute(f"similarity_delete_other_models_{kind}", params)
-            for kind in ("product", "snapshot"):
-                store.note_rewrite(session, similarity, kind)
-
-        await services.db.transaction(delete)
-        out.write("embeddings of other models deleted\n")
+        deleted = await prune_other_models(services.db, similarity)
+        out.write(f"{deleted} row(s) of other models deleted\n")
     return counts
+
+
+async def prune_other_models(db: Database, similarity: Similarity, batch: int = PRUNE_BATCH) -> int:
+    """Delete every other model's embeddings and scores; returns how many rows went.
+
+    On SingleStore a call deletes at most `batch` rows, each call its own transaction, so no
+    DELETE holds many locks for long (on columnstore tables a big one can escalate to
+    partition locks); SQLite deletes all at once."""
+    params = {"model": similarity.model, "batch": batch}
+    deleted = 0
+    for kind in ("products", "snapshots", "job_images", "suspicion"):
+        while True:
+            n = (await db.execute(f"similarity_delete_other_models_{kind}", params)).rowcount
+            deleted += max(n, 0)
+            if n < batch:
+                break
+
+    def reload(session) -> None:  # type: ignore[no-untyped-def]
+        for kind in ("product", "snapshot"):
+            store.note_rewrite(session, similarity, kind)
+
+    await db.transaction(reload)
+    return deleted
 
 
 def reembed_command(settings: Settings, *, batch: int, prune: bool) -> int:

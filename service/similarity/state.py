@@ -32,6 +32,8 @@ class Similarity:
     matrices: dict[str, VectorMatrix] = field(default_factory=dict)
     # Where the background catch-up embeds stored images (see `offload`); None: a thread.
     offload: EmbeddingProcess | None = None
+    # SingleStore: embeddings per kind of this model, with when they were counted (knn.py).
+    populations: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     @property
     def model(self) -> str:

@@ -97,7 +97,6 @@ async def rescore(
                 "model": similarity.model,
                 "population": population,
                 "stale_before": stale_before,
-                "after_id": 0,
                 "limit": limit,
             },
         )

@@ -18,7 +18,7 @@ import structlog
 from service.db import DatabaseUnavailable
 from service.services import Services
 from service.similarity import suspects
-from service.similarity.catchup import Cursor, embed_missing
+from service.similarity.catchup import Key, embed_missing
 from service.similarity.offload import EmbeddingProcess
 from service.similarity.qa_priority import register_suspects_picker
 from service.similarity.state import similarity_for
@@ -30,24 +30,27 @@ IDLE_PAUSE = 5.0  # seconds between rounds that found nothing to do
 BUSY_PAUSE = 0.05  # between busy rounds: leave the CPU to requests now and then
 
 
-async def run_round(services: Services, cursors: dict[str, Cursor]) -> int:
-    """One round of catch-up and rescoring; returns how much work it did."""
+async def run_round(services: Services, skips: dict[str, set[Key]]) -> int:
+    """One round of catch-up and rescoring; returns how much work it did.
+
+    `skips` holds, per kind, images that failed since the last idle round; a round that
+    finds nothing else to do forgets them, so they are tried again after the idle pause."""
     work = 0
     for kind in KINDS:
-        progress = await embed_missing(services, kind, cursors.get(kind, Cursor()))
-        # A full batch: go on from there next round. Otherwise start over, which retries
-        # images that failed, but only after an idle pause.
-        work += progress.embedded + int(progress.more)
-        cursors[kind] = progress.cursor if progress.more else Cursor()
+        progress = await embed_missing(services, kind, skips.setdefault(kind, set()))
+        work += progress.embedded + progress.failed
     work += await suspects.rescore(services)
+    if not work:
+        for skip in skips.values():
+            skip.clear()
     return work
 
 
 async def _loop(services: Services) -> None:
-    cursors: dict[str, Cursor] = {}
+    skips: dict[str, set[Key]] = {}
     while True:
         try:
-            work = await run_round(services, cursors)
+            work = await run_round(services, skips)
         except DatabaseUnavailable as exc:  # expected during an outage: one line, no trace
             log.warning("similarity round skipped: database unavailable", error=str(exc))
             work = 0

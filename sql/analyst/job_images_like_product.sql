@@ -7,7 +7,7 @@ SELECT r.job_id,
        ROUND(DOT_PRODUCT(je.embedding, pe.embedding), 3) AS similarity
 FROM products p
 JOIN product_embeddings pe ON pe.product_id = p.id
-JOIN job_image_embeddings je ON je.model = pe.model
+JOIN job_image_embeddings je ON je.`model` = pe.`model`
 JOIN image_results r ON r.job_id = je.job_id AND r.seq = je.seq
 WHERE p.upc = '071000100014'
 ORDER BY similarity DESC

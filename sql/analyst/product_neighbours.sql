@@ -13,7 +13,7 @@ FROM (
                ORDER BY DOT_PRODUCT(a.embedding, b.embedding) DESC
            ) AS place
     FROM product_embeddings a
-    JOIN product_embeddings b ON b.model = a.model AND b.product_id <> a.product_id
+    JOIN product_embeddings b ON b.`model` = a.`model` AND b.product_id <> a.product_id
     JOIN products p ON p.id = a.product_id
     JOIN products q ON q.id = b.product_id
 ) ranked

@@ -9,7 +9,7 @@ SELECT p.upc,
        SUM(CASE WHEN s.status = 'mismatch' THEN 1 ELSE 0 END) AS qa_mismatches
 FROM snapshots s
 JOIN snapshot_embeddings se ON se.snapshot_id = s.id
-JOIN product_embeddings pe ON pe.product_id = s.product_id AND pe.model = se.model
+JOIN product_embeddings pe ON pe.product_id = s.product_id AND pe.`model` = se.`model`
 JOIN products p ON p.id = s.product_id
 GROUP BY p.upc, p.name
 ORDER BY mean_similarity, p.upc;

@@ -11,7 +11,7 @@ SELECT b.snapshot_id,
        s.status,
        ROUND(DOT_PRODUCT(a.embedding, b.embedding), 3) AS similarity
 FROM snapshot_embeddings a
-JOIN snapshot_embeddings b ON b.model = a.model AND b.snapshot_id <> a.snapshot_id
+JOIN snapshot_embeddings b ON b.`model` = a.`model` AND b.snapshot_id <> a.snapshot_id
 JOIN snapshots s ON s.id = b.snapshot_id
 JOIN products p ON p.id = s.product_id
 WHERE a.snapshot_id = 1

@@ -16,9 +16,9 @@ FROM (
            ) AS place
     FROM snapshots s
     JOIN snapshot_embeddings se ON se.snapshot_id = s.id
-    JOIN product_embeddings mine ON mine.product_id = s.product_id AND mine.model = se.model
+    JOIN product_embeddings mine ON mine.product_id = s.product_id AND mine.`model` = se.`model`
     JOIN product_embeddings theirs
-         ON theirs.model = se.model AND theirs.product_id <> s.product_id
+         ON theirs.`model` = se.`model` AND theirs.product_id <> s.product_id
     JOIN products p ON p.id = s.product_id
     JOIN products q ON q.id = theirs.product_id
 ) ranked

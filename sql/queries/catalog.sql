@@ -3,25 +3,44 @@ INSERT INTO products (upc, name, image_key, image_width, image_height, image_for
 VALUES (:upc, :name, :image_key, :image_width, :image_height, :image_format, :now);
 
 -- name: catalog_product_by_upc
--- One product with its snapshot count.
+-- One product with its snapshot count (a join to a grouped subquery rather than a
+-- correlated COUNT, which SingleStore's distributed planner may refuse).
 SELECT p.id, p.upc, p.name, p.image_key, p.image_width, p.image_height, p.image_format,
-       p.created_at,
-       (SELECT COUNT(*) FROM snapshots s WHERE s.product_id = p.id) AS snapshot_count
+       p.created_at, COALESCE(c.n, 0) AS snapshot_count
 FROM products p
+LEFT JOIN (
+    SELECT s.product_id, COUNT(*) AS n
+    FROM snapshots s
+    JOIN products q ON q.id = s.product_id
+    WHERE q.upc = :upc
+    GROUP BY s.product_id
+) c ON c.product_id = p.id
 WHERE p.upc = :upc;
 
 -- name: catalog_product_id
 SELECT id FROM products WHERE upc = :upc;
 
 -- name: catalog_products_page
--- Keyset pagination: products after `after_id` in id (creation) order.
+-- Keyset pagination: products after `after_id` in id order (an order clients see, not
+-- creation order: SingleStore ids are unique, not monotonic). Counts as in
+-- catalog_product_by_upc, grouped over this page's products only.
 SELECT p.id, p.upc, p.name, p.image_key, p.image_width, p.image_height, p.image_format,
-       p.created_at,
-       (SELECT COUNT(*) FROM snapshots s WHERE s.product_id = p.id) AS snapshot_count
-FROM products p
-WHERE p.id > :after_id
-ORDER BY p.id
-LIMIT :limit;
+       p.created_at, COALESCE(c.n, 0) AS snapshot_count
+FROM (
+    SELECT id, upc, name, image_key, image_width, image_height, image_format, created_at
+    FROM products
+    WHERE id > :after_id
+    ORDER BY id
+    LIMIT :limit
+) p
+LEFT JOIN (
+    SELECT s.product_id, COUNT(*) AS n
+    FROM snapshots s
+    JOIN (SELECT id FROM products WHERE id > :after_id ORDER BY id LIMIT :limit) k
+      ON k.id = s.product_id
+    GROUP BY s.product_id
+) c ON c.product_id = p.id
+ORDER BY p.id;
 
 -- name: catalog_insert_snapshot
 INSERT INTO snapshots (product_id, image_key, image_width, image_height, image_format,

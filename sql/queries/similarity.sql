@@ -7,7 +7,7 @@ SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS pro
 FROM (
     SELECT e.snapshot_id, DOT_PRODUCT(e.embedding, :vector) AS score
     FROM snapshot_embeddings e
-    WHERE e.model = :model AND e.snapshot_id <> :exclude_id
+    WHERE e.`model` = :model AND e.snapshot_id <> :exclude_id
     ORDER BY score DESC
     LIMIT :k
 ) n
@@ -21,7 +21,7 @@ SELECT n.product_id, n.score, p.upc, p.name, p.image_key
 FROM (
     SELECT e.product_id, DOT_PRODUCT(e.embedding, :vector) AS score
     FROM product_embeddings e
-    WHERE e.model = :model AND e.product_id <> :exclude_id
+    WHERE e.`model` = :model AND e.product_id <> :exclude_id
     ORDER BY score DESC
     LIMIT :k
 ) n
@@ -43,96 +43,95 @@ SELECT id, upc, name, image_key FROM products WHERE upc = :upc;
 SELECT id, upc, name, image_key FROM products WHERE id = :product_id;
 
 -- name: similarity_snapshot_embedding
-SELECT embedding FROM snapshot_embeddings WHERE snapshot_id = :snapshot_id AND model = :model;
+SELECT embedding FROM snapshot_embeddings WHERE snapshot_id = :snapshot_id AND `model` = :model;
 
 -- name: similarity_product_embedding
-SELECT embedding FROM product_embeddings WHERE product_id = :product_id AND model = :model;
+SELECT embedding FROM product_embeddings WHERE product_id = :product_id AND `model` = :model;
 
 -- name: similarity_update_snapshot_embedding
 UPDATE snapshot_embeddings SET embedding = :embedding, created_at = :now
-WHERE snapshot_id = :id AND model = :model;
+WHERE snapshot_id = :id AND `model` = :model;
 
 -- name: similarity_update_product_embedding
 UPDATE product_embeddings SET embedding = :embedding, created_at = :now
-WHERE product_id = :id AND model = :model;
+WHERE product_id = :id AND `model` = :model;
 
 -- name: similarity_update_job_image_embedding
 UPDATE job_image_embeddings SET embedding = :embedding, created_at = :now
-WHERE job_id = :job_id AND seq = :seq AND model = :model;
+WHERE job_id = :job_id AND seq = :seq AND `model` = :model;
 
 -- name: similarity_delete_other_models_snapshots
--- `reembed --prune`: drop the embeddings of every model but :model.
-DELETE FROM snapshot_embeddings WHERE model <> :model;
+-- `reembed --prune`: drop the embeddings of every model but :model. SQLite deletes them all
+-- at once; SingleStore (sql/queries/singlestore) :batch rows per call.
+DELETE FROM snapshot_embeddings WHERE `model` <> :model;
 
 -- name: similarity_delete_other_models_products
-DELETE FROM product_embeddings WHERE model <> :model;
+DELETE FROM product_embeddings WHERE `model` <> :model;
 
 -- name: similarity_delete_other_models_job_images
-DELETE FROM job_image_embeddings WHERE model <> :model;
+DELETE FROM job_image_embeddings WHERE `model` <> :model;
 
 -- name: similarity_delete_other_models_suspicion
-DELETE FROM snapshot_suspicion WHERE model <> :model;
+DELETE FROM snapshot_suspicion WHERE `model` <> :model;
 
 -- name: similarity_products_missing
--- Products without an embedding of :model, in id order after :after_id (reembed, catch-up).
+-- Products without an embedding of :model (reembed, catch-up), in no particular order: the
+-- caller passes over the ones it could not embed (see service/similarity/catchup.py).
 SELECT p.id, p.image_key
 FROM products p
-LEFT JOIN product_embeddings e ON e.product_id = p.id AND e.model = :model
-WHERE e.product_id IS NULL AND p.id > :after_id
-ORDER BY p.id
+LEFT JOIN product_embeddings e ON e.product_id = p.id AND e.`model` = :model
+WHERE e.product_id IS NULL
 LIMIT :limit;
 
 -- name: similarity_snapshots_missing
 SELECT s.id, s.image_key
 FROM snapshots s
-LEFT JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.model = :model
-WHERE e.snapshot_id IS NULL AND s.id > :after_id
-ORDER BY s.id
+LEFT JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
+WHERE e.snapshot_id IS NULL
 LIMIT :limit;
 
 -- name: similarity_job_images_missing
--- Stored store-visit images without an embedding of :model, after (:after_job, :after_seq).
+-- Stored store-visit images without an embedding of :model.
 SELECT r.job_id, r.seq, r.blob_key
 FROM image_results r
 LEFT JOIN job_image_embeddings e
-       ON e.job_id = r.job_id AND e.seq = r.seq AND e.model = :model
-WHERE e.job_id IS NULL
-  AND r.status = 'done' AND r.blob_key IS NOT NULL
-  AND (r.job_id > :after_job OR (r.job_id = :after_job AND r.seq > :after_seq))
-ORDER BY r.job_id, r.seq
+       ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
+WHERE e.job_id IS NULL AND r.status = 'done' AND r.blob_key IS NOT NULL
 LIMIT :limit;
 
 -- name: similarity_count_products_missing
 SELECT COUNT(*) AS n
 FROM products p
-LEFT JOIN product_embeddings e ON e.product_id = p.id AND e.model = :model
+LEFT JOIN product_embeddings e ON e.product_id = p.id AND e.`model` = :model
 WHERE e.product_id IS NULL;
 
 -- name: similarity_count_snapshots_missing
 SELECT COUNT(*) AS n
 FROM snapshots s
-LEFT JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.model = :model
+LEFT JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
 WHERE e.snapshot_id IS NULL;
 
 -- name: similarity_count_job_images_missing
 SELECT COUNT(*) AS n
 FROM image_results r
 LEFT JOIN job_image_embeddings e
-       ON e.job_id = r.job_id AND e.seq = r.seq AND e.model = :model
+       ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
 WHERE e.job_id IS NULL AND r.status = 'done' AND r.blob_key IS NOT NULL;
 
 -- name: similarity_count_snapshot_embeddings
-SELECT COUNT(*) AS n FROM snapshot_embeddings WHERE model = :model;
+SELECT COUNT(*) AS n FROM snapshot_embeddings WHERE `model` = :model;
+
+-- name: similarity_count_product_embeddings
+SELECT COUNT(*) AS n FROM product_embeddings WHERE `model` = :model;
 
 -- name: similarity_snapshots_to_score
 -- Embedded snapshots whose suspicion is missing or stale: scored when the collection was
 -- under half of :population, before :stale_before, or under another attribution.
 SELECT s.id, s.product_id, e.embedding
 FROM snapshots s
-JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.model = :model
-LEFT JOIN snapshot_suspicion g ON g.snapshot_id = s.id AND g.model = :model
-WHERE s.id > :after_id
-  AND (g.snapshot_id IS NULL
+JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
+LEFT JOIN snapshot_suspicion g ON g.snapshot_id = s.id AND g.`model` = :model
+WHERE (g.snapshot_id IS NULL
        OR g.population * 2 < :population
        OR g.scored_at < :stale_before
        OR g.product_id <> s.product_id)
@@ -140,10 +139,10 @@ ORDER BY s.id
 LIMIT :limit;
 
 -- name: similarity_delete_suspicion
-DELETE FROM snapshot_suspicion WHERE snapshot_id = :snapshot_id AND model = :model;
+DELETE FROM snapshot_suspicion WHERE snapshot_id = :snapshot_id AND `model` = :model;
 
 -- name: similarity_insert_suspicion
-INSERT INTO snapshot_suspicion (snapshot_id, model, product_id, suggested_product_id,
+INSERT INTO snapshot_suspicion (snapshot_id, `model`, product_id, suggested_product_id,
                                 suspicion, own_share, suggested_share, population, scored_at)
 VALUES (:snapshot_id, :model, :product_id, :suggested_product_id, :suspicion, :own_share,
         :suggested_share, :population, :now);
@@ -159,7 +158,7 @@ FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id AND s.product_id = g.product_id
 JOIN products p ON p.id = s.product_id
 LEFT JOIN products q ON q.id = g.suggested_product_id
-WHERE g.model = :model AND (:status = '' OR s.status = :status)
+WHERE g.`model` = :model AND (:status = '' OR s.status = :status)
 ORDER BY g.suspicion DESC, g.snapshot_id
 LIMIT :limit;
 
@@ -168,7 +167,7 @@ LIMIT :limit;
 SELECT s.id, s.product_id
 FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id
-WHERE g.model = :model
+WHERE g.`model` = :model
   AND s.status = 'pending'
   AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
   AND NOT EXISTS (
@@ -183,7 +182,7 @@ LIMIT :limit;
 SELECT s.id, s.product_id, COALESCE(t.true_product_id, s.product_id) AS true_product_id,
        e.embedding
 FROM snapshots s
-JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.model = :model
+JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
 LEFT JOIN snapshot_truth t ON t.snapshot_id = s.id
 WHERE s.id > :after_id
 ORDER BY s.id

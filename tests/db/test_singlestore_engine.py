@@ -13,6 +13,7 @@ from service.db import (
     DatabaseUnavailable,
     Engine,
     IntegrityError,
+    LockConflict,
     create_engine,
     migrate,
 )
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.mariadb
         (singlestoredb.InterfaceError(0, "The connection has been closed"), DatabaseUnavailable),
         (ConnectionResetError(104, "reset by peer"), DatabaseUnavailable),
         (singlestoredb.ProgrammingError(1146, "Table doesn't exist"), DatabaseError),
-        (singlestoredb.OperationalError(1213, "Deadlock found"), DatabaseError),
+        (singlestoredb.OperationalError(1213, "Deadlock found"), LockConflict),
+        (singlestoredb.OperationalError(1205, "Lock wait timeout exceeded"), LockConflict),
     ],
 )
 def test_driver_errors_become_ours(error: Exception, expected: type) -> None:

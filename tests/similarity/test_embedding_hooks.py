@@ -3,13 +3,15 @@ stored without an embedding."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from service.catalog import demo, store
 from service.config import Settings
 from service.services import Services
 from service.similarity import hooks
-from service.similarity.catchup import count_missing
+from service.similarity.catchup import count_missing, embed_missing
 from service.similarity.state import similarity_for
 from service.similarity.worker import run_round, similarity_component
 from tests.similarity.conftest import add_job_image, run
@@ -84,12 +86,44 @@ def test_background_round_embeds_what_was_stored_without_hooks(demo_settings: Se
             1, 1, 1
         ]  # fmt: skip
         async with similarity_component(services):  # worker disabled here: rounds by hand
-            cursors: dict = {}
-            assert await run_round(services, cursors) >= 4  # 3 images and 1 score
-            assert await run_round(services, cursors) == 0
+            skips: dict = {}
+            assert await run_round(services, skips) >= 4  # 3 images and 1 score
+            assert await run_round(services, skips) == 0
         assert [await count_missing(services, k) for k in ("product", "snapshot", "job_image")] == [
             0, 0, 0
         ]  # fmt: skip
         assert await counts(services, added.snapshot_id) == (1, 1)
+
+    run(demo_settings, scenario)
+
+
+def test_catch_up_finds_work_by_what_is_missing_not_by_id_order(demo_settings: Settings) -> None:
+    """SingleStore ids are unique, not monotonic: a row still missing an embedding may have a
+    lower id than rows already done. It is found anyway, and a broken image does not stop
+    the others."""
+
+    async def scenario(services: Services) -> None:
+        first = await store.add_snapshot(services, product_id=1, image=photo(0, 11))
+        await store.add_snapshot(services, product_id=2, image=photo(1, 12))
+        await services.db.execute(
+            "catalog_insert_snapshot",
+            {"product_id": 3, "image_key": "no-such-blob", "image_width": 1, "image_height": 1,
+             "image_format": "PNG", "content_hash": "0" * 64, "source": None, "rand_key": 0.5,
+             "now": datetime(2026, 11, 21)},
+        )  # fmt: skip
+        skip: set = set()
+        progress = await embed_missing(services, "snapshot", skip, limit=1)
+        assert progress.more and progress.embedded + progress.failed == 1
+        # Meanwhile a row with a lower id than any of these turns up without an embedding.
+        assert first.snapshot_id > 1
+        await services.db.transaction(
+            lambda s: s.raw("DELETE FROM snapshot_embeddings WHERE snapshot_id = :id", {"id": 1})
+        )
+        embedded, failed = progress.embedded, progress.failed
+        while (progress := await embed_missing(services, "snapshot", skip, limit=1)).more:
+            embedded, failed = embedded + progress.embedded, failed + progress.failed
+        assert (embedded, failed) == (3, 1)
+        assert await count_missing(services, "snapshot") == 1  # only the broken one
+        assert await counts(services, 1) == (1, 1)
 
     run(demo_settings, scenario)

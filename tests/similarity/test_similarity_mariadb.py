@@ -68,7 +68,7 @@ def test_embeddings_write_read_and_catch_up_on_the_singlestore_dialect(engine: E
     np.testing.assert_array_equal(stored, -vector)
     missing = engine.read(
         lambda s: s.fetch_all(
-            "similarity_snapshots_missing", {"model": similarity.model, "after_id": 0, "limit": 10}
+            "similarity_snapshots_missing", {"model": similarity.model, "limit": 10}
         )
     )
     assert [row["id"] for row in missing] == snapshot_ids[1:]

@@ -1,13 +1,103 @@
 -- name: similarity_insert_snapshot_embedding
 -- A new embedding; 0 rows when this snapshot already has one of this model (then update).
 -- :embedding is packed little-endian float32, which the VECTOR column takes as is.
-INSERT IGNORE INTO snapshot_embeddings (snapshot_id, model, embedding, created_at)
+INSERT IGNORE INTO snapshot_embeddings (snapshot_id, `model`, embedding, created_at)
 VALUES (:id, :model, :embedding, :now);
 
 -- name: similarity_insert_product_embedding
-INSERT IGNORE INTO product_embeddings (product_id, model, embedding, created_at)
+INSERT IGNORE INTO product_embeddings (product_id, `model`, embedding, created_at)
 VALUES (:id, :model, :embedding, :now);
 
 -- name: similarity_insert_job_image_embedding
-INSERT IGNORE INTO job_image_embeddings (job_id, seq, model, embedding, created_at)
+INSERT IGNORE INTO job_image_embeddings (job_id, seq, `model`, embedding, created_at)
 VALUES (:job_id, :seq, :model, :embedding, :now);
+
+-- Nearest neighbours on SingleStore. With an HNSW_FLAT index the planner answers
+-- `ORDER BY DOT_PRODUCT(...) DESC LIMIT k` from the index: k approximate candidates, and WHERE
+-- filters applied after them, so "not the query's own row" and "this model" would leave
+-- fewer than k rows. service/similarity/knn.py picks, per search: the exact form below
+-- (`USE KEY ()`: no index, filters before the top k) up to EXACT_MAX_ROWS embeddings of the
+-- model, and the `_ann` form (index, over-fetched, filtered outside) above that.
+
+-- name: similarity_nearest_snapshots
+-- Exact: the :k snapshots of :model nearest to :vector, skipping :exclude_id.
+SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
+       s.image_key, s.status
+FROM (
+    SELECT e.snapshot_id, DOT_PRODUCT(e.embedding, :vector) AS score
+    FROM snapshot_embeddings e USE KEY ()
+    WHERE e.`model` = :model AND e.snapshot_id <> :exclude_id
+    ORDER BY score DESC
+    LIMIT :k
+) n
+JOIN snapshots s ON s.id = n.snapshot_id
+JOIN products p ON p.id = s.product_id
+ORDER BY n.score DESC;
+
+-- name: similarity_nearest_products
+-- Exact: the :k products of :model nearest to :vector, skipping :exclude_id.
+SELECT n.product_id, n.score, p.upc, p.name, p.image_key
+FROM (
+    SELECT e.product_id, DOT_PRODUCT(e.embedding, :vector) AS score
+    FROM product_embeddings e USE KEY ()
+    WHERE e.`model` = :model AND e.product_id <> :exclude_id
+    ORDER BY score DESC
+    LIMIT :k
+) n
+JOIN products p ON p.id = n.product_id
+ORDER BY n.score DESC;
+
+-- name: similarity_nearest_snapshots_ann
+-- Approximate, from the vector index: :fetch candidates (:search_options is '{"k": :fetch,
+-- ...}'), then the model and exclusion filters outside the indexed subquery, then the top :k.
+-- Fewer than :k rows means the candidates held too few of this model; knn.py then searches
+-- exactly.
+SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
+       s.image_key, s.status
+FROM (
+    SELECT c.snapshot_id, c.score
+    FROM (
+        SELECT e.snapshot_id, e.`model`, DOT_PRODUCT(e.embedding, :vector) AS score
+        FROM snapshot_embeddings e
+        ORDER BY score SEARCH_OPTIONS :search_options DESC
+        LIMIT :fetch
+    ) c
+    WHERE c.`model` = :model AND c.snapshot_id <> :exclude_id
+    ORDER BY c.score DESC
+    LIMIT :k
+) n
+JOIN snapshots s ON s.id = n.snapshot_id
+JOIN products p ON p.id = s.product_id
+ORDER BY n.score DESC;
+
+-- name: similarity_nearest_products_ann
+-- Approximate, from the vector index, as similarity_nearest_snapshots_ann.
+SELECT n.product_id, n.score, p.upc, p.name, p.image_key
+FROM (
+    SELECT c.product_id, c.score
+    FROM (
+        SELECT e.product_id, e.`model`, DOT_PRODUCT(e.embedding, :vector) AS score
+        FROM product_embeddings e
+        ORDER BY score SEARCH_OPTIONS :search_options DESC
+        LIMIT :fetch
+    ) c
+    WHERE c.`model` = :model AND c.product_id <> :exclude_id
+    ORDER BY c.score DESC
+    LIMIT :k
+) n
+JOIN products p ON p.id = n.product_id
+ORDER BY n.score DESC;
+
+-- name: similarity_delete_other_models_snapshots
+-- `reembed --prune`, :batch rows per call (each in its own transaction): one DELETE of a
+-- whole model on a columnstore table can escalate to partition locks.
+DELETE FROM snapshot_embeddings WHERE `model` <> :model LIMIT :batch;
+
+-- name: similarity_delete_other_models_products
+DELETE FROM product_embeddings WHERE `model` <> :model LIMIT :batch;
+
+-- name: similarity_delete_other_models_job_images
+DELETE FROM job_image_embeddings WHERE `model` <> :model LIMIT :batch;
+
+-- name: similarity_delete_other_models_suspicion
+DELETE FROM snapshot_suspicion WHERE `model` <> :model LIMIT :batch;

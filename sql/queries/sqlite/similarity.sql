@@ -1,18 +1,18 @@
 -- name: similarity_insert_snapshot_embedding
 -- A new embedding; 0 rows when this snapshot already has one of this model (then update).
-INSERT INTO snapshot_embeddings (snapshot_id, model, embedding, created_at)
+INSERT INTO snapshot_embeddings (snapshot_id, `model`, embedding, created_at)
 VALUES (:id, :model, :embedding, :now)
-ON CONFLICT (snapshot_id, model) DO NOTHING;
+ON CONFLICT (snapshot_id, `model`) DO NOTHING;
 
 -- name: similarity_insert_product_embedding
-INSERT INTO product_embeddings (product_id, model, embedding, created_at)
+INSERT INTO product_embeddings (product_id, `model`, embedding, created_at)
 VALUES (:id, :model, :embedding, :now)
-ON CONFLICT (product_id, model) DO NOTHING;
+ON CONFLICT (product_id, `model`) DO NOTHING;
 
 -- name: similarity_insert_job_image_embedding
-INSERT INTO job_image_embeddings (job_id, seq, model, embedding, created_at)
+INSERT INTO job_image_embeddings (job_id, seq, `model`, embedding, created_at)
 VALUES (:job_id, :seq, :model, :embedding, :now)
-ON CONFLICT (job_id, seq, model) DO NOTHING;
+ON CONFLICT (job_id, seq, `model`) DO NOTHING;
 
 -- name: similarity_bump_version
 -- Tell the in-process matrices that a kind's embeddings changed (same transaction as the
@@ -28,13 +28,13 @@ SELECT appends, rewrites FROM embedding_versions WHERE kind = :kind;
 -- Snapshot embeddings of :model added after :after_rowid, in rowid (insertion) order.
 SELECT rowid AS rid, snapshot_id AS id, embedding
 FROM snapshot_embeddings
-WHERE model = :model AND rowid > :after_rowid
+WHERE `model` = :model AND rowid > :after_rowid
 ORDER BY rowid;
 
 -- name: similarity_matrix_products
 SELECT rowid AS rid, product_id AS id, embedding
 FROM product_embeddings
-WHERE model = :model AND rowid > :after_rowid
+WHERE `model` = :model AND rowid > :after_rowid
 ORDER BY rowid;
 
 -- name: similarity_snapshots_by_ids

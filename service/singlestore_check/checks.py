@@ -1,0 +1,183 @@
+"""The individual checks: each returns (or yields) Check rows for the table."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.clock import utcnow
+from service.db import (
+    DatabaseError,
+    Engine,
+    IntegrityError,
+    LockConflict,
+    Queries,
+    Session,
+    create_engine,
+)
+from service.similarity.vectors import pack
+from service.singlestore_check.fixture import DIMENSION, MODEL, NEIGHBOURS, Fixture
+
+EMOJI_NAME = "Check 🍫 𝄞"
+# Columns migration 0006 declares utf8mb4.
+UTF8MB4_COLUMNS = {
+    ("stores", "store_name"), ("stores", "area_code"), ("job_visits", "store_id"),
+    ("job_images", "url"), ("image_results", "store_id"), ("image_results", "url"),
+    ("image_results", "error"), ("products", "name"), ("snapshots", "source"),
+}  # fmt: skip
+VECTOR_INDEXES = {
+    "product_embeddings": "product_embeddings_ann",
+    "snapshot_embeddings": "snapshot_embeddings_ann",
+    "job_image_embeddings": "job_image_embeddings_ann",
+}
+# Queries MariaDB (the test stand-in) cannot run: vector functions and index options.
+VECTOR_SQL = re.compile(
+    r"\b(?:DOT_PRODUCT|EUCLIDEAN_DISTANCE|JSON_ARRAY_(?:UN)?PACK|VECTOR_\w+)\s*\(|SEARCH_OPTIONS",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    result: str  # "pass", "fail" or "skip"
+    detail: str = ""
+
+
+def order(name: str) -> tuple[int, str]:
+    """Writes that add rows first, then reads and updates, deletes last."""
+    if any(word in name for word in ("insert", "upsert", "load", "ensure")):
+        return (0, name)
+    return (2, name) if "delete" in name or "prune" in name else (1, name)
+
+
+def run_query(engine: Engine, queries: Queries, name: str, fixture: Fixture) -> Check:
+    params = {param: fixture.value(param) for param in queries[name].params}
+    try:
+        engine.write(lambda session: session.fetch_all(name, params))
+    except IntegrityError as exc:  # it ran; the scratch data refused it
+        return Check(f"query {name}", "pass", f"ran; a constraint refused the row ({exc})")
+    except DatabaseError as exc:
+        return Check(f"query {name}", "fail", str(exc))
+    return Check(f"query {name}", "pass")
+
+
+def nearest(engine: Engine, fixture: Fixture, query: str, is_singlestore: bool) -> Check:
+    name = f"{query} returns k={NEIGHBOURS} rows"
+    if not is_singlestore:
+        return Check(name, "skip", "SingleStore only: vector functions (and index)")
+    params = {param: fixture.value(param) for param in ("model", "vector", "exclude_id", "k",
+                                                        "fetch", "search_options")}  # fmt: skip
+    rows = engine.read(lambda session: session.fetch_all(query, params))
+    ids = [row["snapshot_id"] for row in rows]
+    if len(rows) != NEIGHBOURS or fixture.snapshot_ids[0] in ids:
+        return Check(name, "fail", f"{len(rows)} rows: {ids}")
+    return Check(name, "pass")
+
+
+def charset(engine: Engine) -> Iterator[Check]:
+    server = engine.read(lambda s: s.raw("SELECT @@character_set_server AS c"))[0]["c"]
+    yield Check(
+        "character_set_server is utf8mb4",
+        "pass" if server == "utf8mb4" else "fail",
+        ""
+        if server == "utf8mb4"
+        else f"{server}: SET GLOBAL character_set_server = 'utf8mb4' "
+        "(docker/singlestore-init.sql) before tables are created",
+    )
+    rows = engine.read(lambda s: s.raw(
+        "SELECT TABLE_NAME AS t, COLUMN_NAME AS c, CHARACTER_SET_NAME AS cs "
+        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+    ))  # fmt: skip
+    wrong = sorted(f"{r['t']}.{r['c']}={r['cs']}" for r in rows
+                   if (r["t"], r["c"]) in UTF8MB4_COLUMNS and r["cs"] != "utf8mb4")  # fmt: skip
+    yield Check("text columns are utf8mb4", "fail" if wrong else "pass", ", ".join(wrong))
+
+
+def emoji_round_trip(engine: Engine, fixture: Fixture) -> Check:
+    image = {"image_key": "e", "image_width": 1, "image_height": 1, "image_format": "PNG"}
+
+    product = {"upc": "99999999", "name": EMOJI_NAME, **image, "now": fixture.now}
+    try:
+        engine.write(lambda session: session.execute("catalog_insert_product", product))
+        row = engine.read(lambda s: s.fetch_one("similarity_product_by_upc", {"upc": "99999999"}))
+    except DatabaseError as exc:
+        return Check("4-byte text round-trips", "fail", str(exc))
+    got = row["name"] if row else None
+    return Check("4-byte text round-trips", "pass" if got == EMOJI_NAME else "fail",
+                 "" if got == EMOJI_NAME else f"read back {got!r}")  # fmt: skip
+
+
+def lock_wait(url: str, sql_dir: Path, product_id: int) -> Check:
+    """A write that waits on a held row lock ends within the session timeout as LockConflict."""
+    name = "a lock wait ends in errno 1205 within lock_wait_timeout (1 s here)"
+    engine = create_engine(url, sql_dir, pool_size=2, lock_wait_timeout=1)
+    holding, release = threading.Event(), threading.Event()
+    params = {"product_id": product_id, "embedding": pack(np.zeros(DIMENSION, np.float32)),
+              "id": product_id, "model": MODEL, "now": utcnow()}  # fmt: skip
+
+    def hold(session: Session) -> None:
+        session.execute("similarity_update_product_embedding", params)
+        holding.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=lambda: engine.write(hold), daemon=True)
+    try:
+        holder.start()
+        if not holding.wait(10):
+            return Check(name, "fail", "could not take the first lock")
+        started = time.monotonic()
+        try:
+            engine.write(lambda s: s.execute("similarity_update_product_embedding", params))
+        except LockConflict as exc:
+            waited = time.monotonic() - started
+            return Check(name, "pass" if waited < 15 else "fail", f"after {waited:.1f} s: {exc}")
+        except DatabaseError as exc:
+            return Check(name, "fail", f"another error: {exc}")
+        return Check(name, "fail", "the second write did not wait")
+    finally:
+        release.set()
+        holder.join(30)
+        engine.close()
+
+
+def session_timeout(engine: Engine, is_singlestore: bool, expected: int) -> Check:
+    sql = (
+        "SELECT @@SESSION.lock_wait_timeout AS t"
+        if is_singlestore
+        else "SELECT @@SESSION.innodb_lock_wait_timeout AS t"
+    )
+    value = int(engine.read(lambda s: s.raw(sql))[0]["t"])
+    return Check(f"session lock wait timeout is {expected} s", "pass" if value == expected
+                 else "fail", "" if value == expected else f"{value} s")  # fmt: skip
+
+
+def vector_indexes(engine: Engine, is_singlestore: bool) -> Iterator[Check]:
+    for table, index in VECTOR_INDEXES.items():
+        name = f"vector index {index}"
+        if not is_singlestore:
+            yield Check(name, "skip", "SingleStore only")
+            continue
+        rows = engine.read(lambda s, t=table: s.raw(
+            "SELECT INDEX_NAME AS i, INDEX_TYPE AS k FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %(t)s", {"t": t}
+        ))  # fmt: skip
+        found = {row["i"]: row["k"] for row in rows}
+        yield Check(name, "pass" if index in found else "fail",
+                    str(found.get(index, f"not among {sorted(found)}")))  # fmt: skip
+
+
+def server_version(engine: Engine) -> tuple[str, bool]:
+    def ask(session: Session) -> tuple[str, bool]:
+        try:
+            return f"SingleStore {session.raw('SELECT @@memsql_version AS v')[0]['v']}", True
+        except DatabaseError:
+            return str(session.raw("SELECT VERSION() AS v")[0]["v"]), False
+
+    return engine.read(ask)

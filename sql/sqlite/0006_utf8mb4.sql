@@ -1,0 +1,3 @@
+-- The SingleStore schema declares utf8mb4 for text columns in this version (see
+-- sql/singlestore/0006_utf8mb4.sql). SQLite always stores text as UTF-8, 4-byte characters
+-- included: nothing to change, but the version is kept in step with the other dialect.

@@ -1,0 +1,82 @@
+"""`python -m service check-singlestore` against MariaDB: everything that can run here passes,
+the SingleStore-only parts are skipped by name, and the scratch database is gone after."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.__main__ import main
+from service.config import SQL_DIR, Settings
+from service.db import Queries
+from service.singlestore_check import SCRATCH, report, run_checks
+from tests.mariadb import MariaDBServer
+
+pytestmark = pytest.mark.mariadb
+
+SKIPPED_HERE = {
+    "vector index product_embeddings_ann",
+    "vector index snapshot_embeddings_ann",
+    "vector index job_image_embeddings_ann",
+    "similarity_nearest_snapshots returns k=10 rows",
+    "similarity_nearest_snapshots_ann returns k=10 rows",
+    "query similarity_nearest_snapshots",
+    "query similarity_nearest_snapshots_ann",
+    "query similarity_nearest_products",
+    "query similarity_nearest_products_ann",
+}
+
+
+def databases(server: MariaDBServer) -> set[str]:
+    return {row[0] for row in server.execute("SHOW DATABASES")}
+
+
+def test_the_check_passes_on_mariadb_with_singlestore_parts_skipped_by_name(
+    mariadb_server: MariaDBServer,
+    mariadb_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", mariadb_url)
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert main(["check-singlestore"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("server: 10.") and "MariaDB" in out
+    lines = {line.split("  ")[0].strip(): line for line in out.splitlines() if "  " in line}
+    assert {name for name, line in lines.items() if " SKIP" in line} == SKIPPED_HERE
+    assert not [line for line in lines.values() if " FAIL" in line]
+    for name in Queries(SQL_DIR, "singlestore").names():
+        assert f"query {name}" in lines, name  # every named query is in the table
+    for name in ("migrations apply", "text columns are utf8mb4", "4-byte text round-trips",
+                 "session lock wait timeout is 5 s"):  # fmt: skip
+        assert " PASS" in lines[name]
+    assert any(name.startswith("a lock wait ends in errno 1205") for name in lines)
+    assert SCRATCH not in databases(mariadb_server)
+
+
+def test_a_query_the_server_refuses_is_a_failure(
+    mariadb_server: MariaDBServer, mariadb_url: str, tmp_path: Path
+) -> None:
+    sql = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql)
+    with (sql / "queries" / "singlestore" / "similarity.sql").open("a") as extra:
+        extra.write("\n-- name: broken_on_purpose\nSELECT no_such_column FROM products;\n")
+    version, checks = run_checks(Settings(database_url=mariadb_url), sql)
+    failed = [check for check in checks if check.result == "fail"]
+    assert [check.name for check in failed] == ["query broken_on_purpose"]
+    assert "no_such_column" in failed[0].detail
+    out = io.StringIO()
+    assert report(version, "here", checks, out) == 1
+    assert "1 failed" in out.getvalue()
+    assert SCRATCH not in databases(mariadb_server)
+
+
+def test_the_check_refuses_sqlite(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert main(["check-singlestore"]) == 2
+    assert "singlestoredb://" in capsys.readouterr().err
