@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean
+.PHONY: help install run serve migrate seed sql test test-deps lint format bench simulate loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,8 +33,11 @@ serve: $(STAMP) ## serve without migrating or seeding
 sql: $(STAMP) ## an interactive SQL shell on the configured database
 	$(PY) -m service sql
 
-test: $(STAMP) ## run the whole test suite
+test: test-deps $(STAMP) ## run the whole test suite (after test-deps)
 	$(PY) -m pytest
+
+test-deps: ## install (as root) MariaDB, chromium and docker-compose for the tests, or say how
+	$(PYTHON) -m scripts.system_deps
 
 lint: $(STAMP) ## ruff check and format check
 	$(PY) -m ruff check service tests scripts
