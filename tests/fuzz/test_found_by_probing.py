@@ -3,6 +3,8 @@ or a silent change of the input, and is now a 400 that says what is expected."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -22,7 +24,7 @@ def catalog(client: TestClient[Litestar]) -> TestClient[Litestar]:
     return client
 
 
-def _multipart(disposition: str, content: bytes, **fields: str) -> dict[str, object]:
+def _multipart(disposition: str, content: bytes, **fields: str) -> dict[str, Any]:
     """A form written by hand: what `curl -F 'image=<photo.png'` and broken clients send."""
     parts = [
         f"Content-Disposition: form-data; {disposition}\r\nContent-Type: image/png\r\n\r\n".encode()
@@ -50,7 +52,7 @@ def test_an_image_part_without_a_filename_is_a_400(
     catalog: TestClient[Litestar], route: str, disposition: str
 ) -> None:
     fields = {"upc": "99999999", "name": "Chips"} if route == "/api/products" else {}
-    response = catalog.post(route, **_multipart(disposition, NOT_UTF8, **fields))  # type: ignore[arg-type]
+    response = catalog.post(route, **_multipart(disposition, NOT_UTF8, **fields))
     assert response.status_code == 400, response.text
     assert "filename" in response.json()["error"]
 
@@ -58,14 +60,14 @@ def test_an_image_part_without_a_filename_is_a_400(
 def test_a_text_part_that_is_utf8_is_still_a_400_not_an_image(
     catalog: TestClient[Litestar],
 ) -> None:
-    response = catalog.post("/api/search", **_multipart('name="image"', b"just text"))  # type: ignore[arg-type]
+    response = catalog.post("/api/search", **_multipart('name="image"', b"just text"))
     assert response.status_code == 400, response.text
     assert set(response.json()) == {"error"}
 
 
 def test_the_same_image_with_a_filename_is_accepted(catalog: TestClient[Litestar]) -> None:
     part = _multipart('name="image"; filename="photo.png"', NOT_UTF8)
-    assert catalog.post(UPLOAD_ROUTES[0], **part).status_code == 201  # type: ignore[arg-type]
+    assert catalog.post(UPLOAD_ROUTES[0], **part).status_code == 201
 
 
 # -- submit -----------------------------------------------------------------------------------
