@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean check-singlestore
+.PHONY: help install run serve migrate seed sql test test-deps lint format bench simulate loadtest \
+        clean check-singlestore
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,8 +37,11 @@ sql: $(STAMP) ## an interactive SQL shell on the configured database
 check-singlestore: $(STAMP) ## checklist for a real cluster (DATABASE_URL=singlestoredb://...): pass/fail table
 	$(PY) -m service check-singlestore
 
-test: $(STAMP) ## run the whole test suite
+test: test-deps $(STAMP) ## run the whole test suite (after test-deps)
 	$(PY) -m pytest
+
+test-deps: ## install (as root) MariaDB, chromium and docker-compose for the tests, or say how
+	$(PYTHON) -m scripts.system_deps
 
 lint: $(STAMP) ## ruff check and format check
 	$(PY) -m ruff check service tests scripts

@@ -12,12 +12,12 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from service import __version__
 from service.config import Settings, load_settings
 from service.http import health, images, metrics
 from service.http.auth import api_key_guard
+from service.http.docs import OPENAPI_PATH, swagger_asset, swagger_ui
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.request_id import request_id_middleware
 from service.logs import configure_logging
@@ -28,8 +28,6 @@ log = structlog.get_logger(__name__)
 # Background parts of a feature (the job worker, say): opened after the services, closed first.
 Component = Callable[[Services], AbstractAsyncContextManager[Any]]
 
-OPENAPI_PATH = "/core/public/v1"
-
 
 def _route_handlers() -> list[Any]:
     from service.catalog.http import ProductController, SnapshotController
@@ -39,7 +37,7 @@ def _route_handlers() -> list[Any]:
     from service.similarity.http import ROUTES as SIMILARITY_ROUTES
 
     return [
-        health.healthz, health.readyz, images.get_image, metrics.metrics,
+        health.healthz, health.readyz, images.get_image, metrics.metrics, swagger_asset,
         ProductController, SnapshotController, QAController,
         *JOB_ROUTES,
         *QA_PAGE_ROUTES,
@@ -92,7 +90,7 @@ def create_app(
             version=__version__,
             description="Store-visit image jobs, QA data cleaning and image similarity.",
             path=OPENAPI_PATH,
-            render_plugins=[SwaggerRenderPlugin(path="/docs")],
+            render_plugins=[swagger_ui()],
             use_handler_docstrings=True,
         ),
         state=State({"settings": settings}),

@@ -45,5 +45,5 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
-    for noisy in ("uvicorn.access", "httpx", "httpcore", "botocore", "urllib3"):
+    for noisy in ("uvicorn.access", "aiohttp", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

@@ -26,11 +26,13 @@ from pathlib import Path
 import pytest
 import singlestoredb
 
+from scripts.system_deps import SEARCH_PATH
+from tests.system_deps import require
+
 USER = "retail"
 PASSWORD = "retail-test-pw"
 DATABASE = "retail_pulse"
 START_TIMEOUT = 30.0
-_SEARCH_PATH = os.pathsep.join(["/usr/sbin", "/usr/bin", os.environ.get("PATH", "")])
 
 # Settings that make the server start fast and behave like SingleStore where it matters:
 # utf8mb4, UTC, strict mode, READ COMMITTED. Durability is off: the data is thrown away.
@@ -52,11 +54,13 @@ _SERVER_OPTIONS = [
 ]
 
 
-def binaries() -> tuple[str, str] | None:
-    """Paths of mariadbd and mariadb-install-db, or None when MariaDB is not installed."""
-    server = shutil.which("mariadbd", path=_SEARCH_PATH)
-    install = shutil.which("mariadb-install-db", path=_SEARCH_PATH)
-    return (server, install) if server and install else None
+def binaries() -> tuple[str, str]:
+    """Paths of mariadbd and mariadb-install-db; the test fails (`make test-deps`) without."""
+    require("mariadb-server")
+    server = shutil.which("mariadbd", path=SEARCH_PATH)
+    install = shutil.which("mariadb-install-db", path=SEARCH_PATH)
+    assert server and install  # require() checked both
+    return server, install
 
 
 def free_port() -> int:
@@ -161,10 +165,7 @@ def _template_datadir(server_bin: str, install_bin: str) -> Path:
 def start(attempts: int = 3, options: tuple[str, ...] = ()) -> MariaDBServer:
     """Start a fresh server; retried on another port if the chosen one was taken meanwhile.
     `options` come after the defaults, so they can override them."""
-    found = binaries()
-    if found is None:
-        raise FileNotFoundError("mariadbd / mariadb-install-db not found")
-    server_bin, install_bin = found
+    server_bin, install_bin = binaries()
     template = _template_datadir(server_bin, install_bin)
     for attempt in range(1, attempts + 1):
         directory = Path(tempfile.mkdtemp(prefix="retail-mariadb-"))
@@ -191,18 +192,9 @@ def start(attempts: int = 3, options: tuple[str, ...] = ()) -> MariaDBServer:
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-def _require_binaries() -> None:
-    if binaries() is None:
-        reason = "mariadbd not found: apt-get install mariadb-server to run the MariaDB tests"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}, and CI must run them")
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[MariaDBServer]:
-    """One MariaDB server for the whole session; skipped (with the reason) if not installed."""
-    _require_binaries()
+    """One MariaDB server for the whole session (its tests fail if MariaDB is not installed)."""
     server = start()
     try:
         yield server

@@ -19,8 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
+from scripts.system_deps import SEARCH_PATH
 from service.config import ROOT, env_names, load_settings
 from service.storage import S3BlobStore, create_blob_store
+from tests.system_deps import require
 
 COMPOSE = ROOT / "compose.yaml"
 
@@ -35,9 +37,9 @@ def compose() -> dict[str, Any]:
 
 def docker_compose_config(path: Path) -> subprocess.CompletedProcess[str]:
     """`docker-compose config -q`: the Compose Specification check, no engine needed."""
-    binary = shutil.which("docker-compose")
-    if binary is None:
-        pytest.skip("docker-compose (Debian package) is not installed; .ci/run installs it")
+    require("docker-compose")
+    binary = shutil.which("docker-compose", path=SEARCH_PATH)
+    assert binary is not None  # require() checked it
     return subprocess.run(
         [binary, "-f", str(path), "config", "-q"],
         capture_output=True,

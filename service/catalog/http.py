@@ -23,7 +23,7 @@ from service.clock import as_utc
 from service.db import Row
 from service.errors import InvalidInput
 from service.http.schema import MAX_ROW_ID, RowId, error_responses
-from service.http.uploads import check_upload_size
+from service.http.uploads import UPLOAD_ERROR_HANDLERS, check_upload_size
 from service.services import Services
 
 _UPLOAD_ERRORS = {
@@ -88,6 +88,7 @@ class ProductController(Controller):
         operation_id="create_product",
         summary="Add a product with its reference image",
         before_request=check_upload_size,
+        exception_handlers=UPLOAD_ERROR_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by check_upload_size
         status_code=201,
         responses=error_responses(**_UPLOAD_ERRORS, e409="A product with this UPC exists"),
@@ -138,6 +139,7 @@ class ProductController(Controller):
         operation_id="create_snapshot",
         summary="Add a snapshot (shelf photo) attributed to a product",
         before_request=check_upload_size,
+        exception_handlers=UPLOAD_ERROR_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=None,
         status_code=201,
         responses=error_responses(**_UPLOAD_ERRORS, e404="No product with this UPC"),

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.catalog import store
-from service.catalog.progress import Progress
 from service.config import Settings
 from service.errors import Conflict, NotFound, ServiceError
+from service.progress import progress_bar
 from service.services import Services, open_services
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
@@ -69,7 +69,7 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
     snapshot_dirs = sorted(p for p in (root / "snapshots").glob("*") if p.is_dir())
     snapshot_files = [(d.name, f) for d in snapshot_dirs for f in _images(d)]
     ids: dict[str, int] = {}
-    with Progress("import catalog", len(product_files) + len(snapshot_files)) as progress:
+    with progress_bar("import catalog", len(product_files) + len(snapshot_files)) as progress:
         for path in product_files:
             upc = path.stem
             try:
@@ -83,7 +83,7 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
                 report.products_kept += 1
             except ServiceError as exc:
                 report.failures.append(f"{path}: {exc.message}")
-            progress.advance()
+            progress.update()
         for upc, path in snapshot_files:
             try:
                 if upc not in ids:
@@ -101,7 +101,7 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
                     report.snapshots_kept += 1
             except ServiceError as exc:
                 report.failures.append(f"{path}: {exc.message}")
-            progress.advance()
+            progress.update()
     return report
 
 

@@ -8,9 +8,9 @@ import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 from service.catalog import demo, store
-from service.catalog.progress import Progress
 from service.db import IntegrityError
 from service.errors import Conflict
+from service.progress import progress_bar
 from service.services import Services
 
 
@@ -30,7 +30,7 @@ async def seed_catalog(
     added_products = added_snapshots = 0
     ids: list[int] = []
     loop = asyncio.get_running_loop()
-    with Progress("seed catalog", len(products) + len(plan)) as progress:
+    with progress_bar("seed catalog", len(products) + len(plan)) as progress:
         for product, pack in zip(products, packs, strict=True):
             try:
                 await store.create_product(
@@ -40,7 +40,7 @@ async def seed_catalog(
             except Conflict:
                 pass  # seeded before: keep it
             ids.append(await store.product_id(services, product.upc))
-            progress.advance()
+            progress.update()
         # Rendering is CPU work; Pillow releases the GIL, so two threads use two cores.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="seed") as pool:
             rendered = [loop.run_in_executor(pool, demo.render, s, packs) for s in plan]
@@ -61,7 +61,7 @@ async def seed_catalog(
                         {"snapshot_id": added.snapshot_id,
                          "true_product_id": ids[snapshot.true_index]},
                     )  # fmt: skip
-                progress.advance()
+                progress.update()
     wrong = sum(s.product_index != s.true_index for s in plan)
     return (
         f"{added_products} product(s) and {added_snapshots} snapshot(s) added "

@@ -1,11 +1,15 @@
-"""The one guard for image uploads: refuse by Content-Length before reading the body."""
+"""The guards for image uploads: refuse by Content-Length before reading the body, and a 400
+for an image sent as a text field."""
 
 from __future__ import annotations
 
-from litestar import Request
+from typing import Any
+
+from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from service.errors import InvalidInput, TooLarge
+from service.http.errors import error_response
 
 # Room for the multipart envelope and the text fields around the file itself.
 FORM_OVERHEAD = 64 * 1024
@@ -21,3 +25,19 @@ async def check_upload_size(request: Request) -> None:
         raise InvalidInput("invalid Content-Length header")
     if int(length) > limit + FORM_OVERHEAD:
         raise TooLarge(f"the upload is {length} bytes; the limit is {limit} bytes per image")
+
+
+# Litestar's form parser decodes a part without a filename as UTF-8 text, so an image sent
+# that way (`curl -F 'image=<photo.png'`, an empty or malformed quoted filename) fails there.
+TEXT_PART_NOT_TEXT = (
+    "a form field without a filename must be UTF-8 text; send the image as a file part "
+    "with a filename (curl -F image=@photo.png)"
+)
+
+
+def on_text_part_not_text(_: Request, __: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    return error_response(400, TEXT_PART_NOT_TEXT)
+
+
+# For the `exception_handlers` of routes that take an uploaded image.
+UPLOAD_ERROR_HANDLERS = {UnicodeDecodeError: on_text_part_not_text}

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
 from service.clock import as_datetime, as_utc
 from service.errors import InvalidInput, NotFound
-from service.http.schema import RowId, error_responses
+from service.http.schema import RowId, error_responses, json_body_operation
 from service.services import Services
 
 from . import repository
@@ -45,41 +43,15 @@ class EmptyObject(msgspec.Struct):
     """`{}`: the contract's answer to an unknown, missing or non-integer jobid."""
 
 
-def _inline_schema(struct: type) -> dict[str, Any]:
-    """The JSON schema of a Struct with its $refs inlined (for a hand-read request body)."""
-    (schema,), components = msgspec.json.schema_components([struct], ref_template="{name}")
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return resolve(components[node["$ref"]])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    return resolve(schema)
-
-
-@dataclass
-class SubmitOperation(Operation):
-    """The body is read by hand (strict decoding, our messages); document it here."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            content={"application/json": OpenAPIMediaType(schema=_inline_schema(JobSubmission))},  # type: ignore[arg-type]
-            description="A job: its visits and their image URLs. At most 5 MB.",
-            required=True,
-        )
-
-
 @post(
     ["/api/submit", "/api/submit/"],
     operation_id="submit_job",
     summary="Submit a job of store visits and their images",
     tags=["jobs"],
     status_code=201,
-    operation_class=SubmitOperation,
+    operation_class=json_body_operation(
+        JobSubmission, "A job: its visits and their image URLs. At most 5 MB."
+    ),
     responses=error_responses(
         e400="Invalid body; the message names the field",
         e413="Body over the size limit (MAX_BODY_BYTES)",

@@ -6,15 +6,17 @@ Decoding is strict (no "2" for 2); every message starts with the field's path, f
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import msgspec
 from yarl import URL
 
 from service.errors import InvalidInput
+from service.strict_json import duplicate_key
 
 from .contract import MAX_STORE_ID_LENGTH, MAX_URL_LENGTH, JobSubmission
 
@@ -25,8 +27,12 @@ _TYPES = re.compile(r"`([^`]*)`")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _HAS_TIME = re.compile(r"\d[Tt ]\d")
 _PLAIN_URL = re.compile(
-    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(?::(?P<port>[0-9]{1,5}))?(?:[/?#][!-~]*)?$"
+    r"^[Hh][Tt][Tt][Pp][Ss]?://(?P<host>[A-Za-z0-9.\-]+)(?::(?P<port>[0-9]{1,5}))?(?:[/?#][!-~]*)?$"
 )
+# A last label like these makes resolvers read the host as an IPv4 address in a legacy form
+# (inet_aton: 0177.0.0.1 is octal for 127.0.0.1, 127.1 and 2130706433 are too).
+_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0[Xx][0-9A-Fa-f]*)$")
+MAX_LABEL, MAX_HOST = 63, 253  # DNS limits, on the ASCII (IDNA) form
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +83,38 @@ def parse_visit_time(raw: str) -> tuple[datetime, int | None]:
     if not 1970 <= value.year <= 2999:
         raise ValueError(f"year {value.year} is out of range (1970-2999)")
     offset = value.utcoffset()
-    minutes = None if offset is None else int(offset.total_seconds() // 60)
+    if offset is None:
+        return value, None
+    # Stored (and answered) in whole minutes, as every real zone offset is: refuse the rest
+    # rather than round it.
+    minutes, rest = divmod(offset, timedelta(minutes=1))
+    if rest:
+        raise ValueError(f"the UTC offset must be whole minutes (got {raw[:64]!r})")
     return value.replace(tzinfo=None), minutes
+
+
+def check_host(host: str) -> None:
+    """A DNS name whose labels resolvers accept, or an IPv4 address in dotted decimal.
+
+    `host` is the ASCII (IDNA-encoded) form; an IPv6 literal is yarl's to check."""
+    if ":" in host:
+        return
+    labels = host.removesuffix(".").split(".")  # one final dot is a fully qualified name
+    if _NUMERIC_LABEL.match(labels[-1]):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValueError(
+                f"host {host[:100]!r} is not an IPv4 address in dotted decimal "
+                "(four numbers 0-255 without leading zeros)"
+            ) from None
+        return
+    if len(host) > MAX_HOST:
+        raise ValueError(f"host is longer than {MAX_HOST} characters")
+    if any(not 1 <= len(label) <= MAX_LABEL for label in labels):
+        raise ValueError(
+            f"host {host[:100]!r} has an empty label or one over {MAX_LABEL} characters"
+        )
 
 
 def check_image_url(url: str) -> None:
@@ -86,7 +122,9 @@ def check_image_url(url: str) -> None:
         raise ValueError(f"longer than {MAX_URL_LENGTH} characters ({len(url)})")
     plain = _PLAIN_URL.match(url)
     if plain and int(plain["port"] or 0) <= 65535:
-        return  # the usual shape, checked without urlsplit (10,000 URLs per job add up)
+        # the usual shape, checked without urlsplit (10,000 URLs per job add up)
+        check_host(plain["host"].lower())
+        return
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -100,9 +138,10 @@ def check_image_url(url: str) -> None:
     if _BAD_URL_CHARS.search(url):
         raise ValueError("contains spaces or control characters")
     try:
-        URL(url).raw_host  # noqa: B018 - as the worker will parse it (IDNA rules for the host)
+        host = URL(url).raw_host or ""  # as the worker will parse it
     except (ValueError, TypeError, UnicodeError) as exc:
         raise ValueError(f"not a valid URL: {url[:100]!r} ({exc})") from None
+    check_host(host)
 
 
 def _check_visit(index: int, store_id: str, urls: list[str], visit_time: str) -> Visit:
@@ -135,6 +174,8 @@ def parse_submission(body: bytes, max_images: int) -> NewJob:
         raise _decode_error(exc) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"body: not valid JSON ({exc})") from None
+    if problem := duplicate_key(body):
+        raise InvalidInput(f"body: {problem}")
     if submission.count < 1:
         raise InvalidInput(f"count: must be at least 1 (got {submission.count})")
     if submission.count != len(submission.visits):

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
-from litestar.params import HeaderParameter, JSONBody
+from litestar.params import HeaderParameter
 from litestar.response import Stream
 
 from service.errors import InvalidInput
-from service.http.schema import RowId, error_responses
+from service.http.schema import RowId, error_responses, json_body_operation
 from service.qa import reports, sessions
 from service.qa.models import (
     LeaderboardEntry,
@@ -23,6 +23,7 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
+from service.strict_json import duplicate_key
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 _USERNAME_RULE = "1 to 64 letters, digits, '.', '_' or '-'"
@@ -71,6 +72,21 @@ def _rules(services: Services) -> sessions.Rules:
     return sessions.Rules.from_settings(services.settings)
 
 
+def _verdict(body: bytes) -> Verdict:
+    """Exactly `{"is_match": true|false}`. Read by hand: Litestar converts bodies leniently
+    (1 or "true" would pass as true) and names an empty body only as `data`."""
+    expected = 'the body must be exactly {"is_match": true|false}'
+    if not body.strip():
+        raise InvalidInput(f"{expected}, got an empty body")
+    try:
+        verdict = msgspec.json.decode(body, type=Verdict)
+    except msgspec.DecodeError as exc:
+        raise InvalidInput(f"{expected}: {exc}") from None
+    if problem := duplicate_key(body):
+        raise InvalidInput(f"{expected}: {problem}")
+    return verdict
+
+
 class QAController(Controller):
     path = "/qa"
     tags = ["qa"]
@@ -107,6 +123,7 @@ class QAController(Controller):
         operation_id="answer_qa_snapshot",
         summary="Answer one snapshot of the session: is it the product?",
         status_code=200,
+        operation_class=json_body_operation(Verdict, 'Exactly {"is_match": true|false}.'),
         responses=error_responses(
             e400=f'The body is not exactly {{"is_match": true|false}}, an id is out of range, '
             f"or: {_USER}",
@@ -121,17 +138,10 @@ class QAController(Controller):
         qa_user: str,
         session_id: RowId,
         snapshot_id: RowId,
-        data: JSONBody[Verdict],
     ) -> Remaining:
         """The body is exactly {"is_match": true|false}: anything else is 400. 404 if the
         snapshot is not in this user's open session; 409 if it was already answered."""
-        # Litestar converts bodies leniently (1 or "true" would pass as true); be exact.
-        try:
-            verdict = msgspec.json.decode(await request.body(), type=Verdict)
-        except msgspec.DecodeError as exc:
-            raise InvalidInput(
-                f'the body must be exactly {{"is_match": true|false}}: {exc}'
-            ) from None
+        verdict = _verdict(await request.body())
         remaining = await sessions.vote(
             services.db, qa_user, session_id, snapshot_id, verdict.is_match, _rules(services)
         )

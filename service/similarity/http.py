@@ -13,7 +13,7 @@ from litestar.params import Body, Parameter
 from service.catalog.images import inspect_image
 from service.catalog.models import UPC
 from service.http.schema import RowId, error_responses
-from service.http.uploads import check_upload_size
+from service.http.uploads import UPLOAD_ERROR_HANDLERS, check_upload_size
 from service.qa.http import qa_username
 from service.services import Services
 from service.similarity import lookups
@@ -81,6 +81,7 @@ class SimilarityController(Controller):
         operation_id="search_by_image",
         summary="Nearest products and snapshots for an uploaded photo",
         before_request=check_upload_size,
+        exception_handlers=UPLOAD_ERROR_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=None,  # checked against MAX_UPLOAD_BYTES by check_upload_size
         status_code=200,
         responses=error_responses(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from typing import TextIO
 
 from service.config import Settings
 from service.db import Database
+from service.progress import progress_bar
 from service.services import Services, open_services
 from service.similarity import store, suspects
 from service.similarity.catchup import Key, count_missing, embed_missing
@@ -23,39 +23,6 @@ from service.similarity.state import Similarity, similarity_for
 PRUNE_BATCH = 5_000  # rows per DELETE on SingleStore (`reembed --prune`)
 
 _LABELS = {"product": "products", "snapshot": "snapshots", "job_image": "job images"}
-
-
-class Bar:
-    """A one-line progress bar on a terminal; a line every ~5 seconds otherwise."""
-
-    def __init__(self, label: str, total: int, out: TextIO) -> None:
-        self.label, self.total, self.out = label, total, out
-        self.done = 0
-        self.started = self.shown = time.monotonic()
-        self.tty = out.isatty()
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if self.tty or now - self.shown >= 5:
-            self.shown = now
-            self._show(final=False)
-
-    def _show(self, final: bool) -> None:
-        rate = self.done / max(time.monotonic() - self.started, 1e-6)
-        share = self.done / self.total if self.total else 1.0
-        width = 30
-        filled = int(width * min(share, 1.0))
-        line = (
-            f"{self.label:<11} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{self.done}/{self.total} {share:6.1%} {rate:7.1f}/s"
-        )
-        end = "\n" if final or not self.tty else ""
-        self.out.write(("\r" if self.tty else "") + line + end)
-        self.out.flush()
-
-    def finish(self) -> None:
-        self._show(final=True)
 
 
 async def reembed(
@@ -68,17 +35,17 @@ async def reembed(
     out.write(f"model {similarity.model} ({similarity.embedder.dimension} dimensions)\n")
     counts: dict[str, int] = {}
     for kind in store.KINDS:
-        bar = Bar(_LABELS[kind], await count_missing(services, kind), out)
+        bar = progress_bar(_LABELS[kind], await count_missing(services, kind), out)
         skip: set[Key] = set()
         embedded, failed = 0, 0
         while True:
             progress = await embed_missing(services, kind, skip, batch)
             embedded += progress.embedded
             failed += progress.failed
-            bar.advance(progress.embedded + progress.failed)
+            bar.update(progress.embedded + progress.failed)
             if not progress.more:
                 break
-        bar.finish()
+        bar.close()
         counts[f"{kind}_embedded"], counts[f"{kind}_failed"] = embedded, failed
         if failed:
             out.write(f"  {failed} {_LABELS[kind]} could not be read or decoded (see the log)\n")

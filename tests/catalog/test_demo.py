@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from service.config import Settings
 from service.db import sqlite_path
 from service.services import open_services
 from tests.conftest import migrated
+from tests.test_progress import Terminal
 
 
 def test_products_are_distinct() -> None:
@@ -62,7 +64,7 @@ def test_snapshots_are_varied_photos_of_their_true_pack() -> None:
 
 
 def test_seeder_is_idempotent_and_records_the_truth(
-    settings: Settings, capsys: pytest.CaptureFixture[str]
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
 
@@ -71,9 +73,11 @@ def test_seeder_is_idempotent_and_records_the_truth(
             return await seed_catalog(services, force, products_count=4, per_product=5)
 
     migrated(settings)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)  # the bar is drawn only on a terminal
     first = asyncio.run(run(False))
     assert first.startswith("4 product(s) and 20 snapshot(s) added")
-    assert "seed catalog [" in capsys.readouterr().err
+    assert "seed catalog" in terminal.getvalue() and "24/24" in terminal.getvalue()
     assert asyncio.run(run(False)).startswith("skipped")
     assert asyncio.run(run(True)).startswith("0 product(s) and 0 snapshot(s) added")
     with sqlite3.connect(sqlite_path(settings.database_url)) as db:

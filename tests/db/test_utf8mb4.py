@@ -16,7 +16,7 @@ from service.db import DatabaseError, create_engine, migrate
 from service.jobs.stores import load_stores_command
 from tests.catalog.conftest import create_product
 from tests.conftest import make_app
-from tests.mariadb import MariaDBServer, _require_binaries, start
+from tests.mariadb import MariaDBServer, start
 
 pytestmark = pytest.mark.mariadb
 
@@ -26,7 +26,6 @@ THREE_BYTE_DEFAULT = ("--character-set-server=utf8mb3", "--collation-server=utf8
 
 @pytest.fixture(scope="module")
 def utf8mb3_server() -> Iterator[MariaDBServer]:
-    _require_binaries()
     server = start(options=THREE_BYTE_DEFAULT)
     try:
         yield server

@@ -1,20 +1,21 @@
 """Browser tests of the QA page: Debian's chromium driven by Playwright, against the app served
 by uvicorn on a loopback port over a temp SQLite database seeded through the catalog API.
 
-Skipped (with the reason in the summary) only when chromium or Playwright is absent; CI
-installs both. Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.
+They fail, with the command that fixes it, when chromium (`make test-deps`) or Playwright (a
+dev dependency: `make install`) is absent. Playwright never downloads a browser here: it is
+pointed at Debian's /usr/bin/chromium.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import random
 import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ import pytest
 import uvicorn
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from scripts.system_deps import CHROMIUM
 from service.config import Settings
 from tests.conftest import make_app
+from tests.system_deps import require
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "qa-page"
 SESSION_SIZE = 10
 
@@ -40,14 +42,29 @@ CATALOG = [
 ]
 
 
-def browser_missing() -> str | None:
+def require_browser() -> None:
+    """Fail the test (never skip it) when Debian's chromium or Playwright is missing."""
+    require("chromium")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright for Python is not installed (dev dependency `playwright`)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (Debian package `chromium`)"
-    return None
+        pytest.fail("Playwright for Python is missing (a dev dependency): run make install")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium, driven by Playwright."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # -- images ---------------------------------------------------------------------------------
@@ -192,22 +209,8 @@ def live_qa(settings: Settings) -> Iterator[LiveQA]:
 # would break asyncio.run() in every test module collected after this one.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = browser_missing()
-    if reason and os.environ.get("CI"):
-        pytest.fail(f"QA page browser tests cannot run in CI: {reason}")
-    if reason:
-        print(f"\nQA page browser tests skipped: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,27 +9,14 @@ import pytest
 
 from service.config import Settings
 from tests.conftest import make_app
-from tests.e2e.conftest import CHROMIUM, _serve, browser_missing
+from tests.e2e.conftest import _serve, chromium
 from tests.hardening.conftest import API_KEYS, KEYS, load_small_catalog, wait_for
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
-    reason = browser_missing()
-    if reason and os.environ.get("CI"):
-        pytest.fail(f"QA page browser tests cannot run in CI: {reason}")
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
 
 
 def sign_in(page: Any, user: str, key: str) -> None:

@@ -7,10 +7,10 @@ import ipaddress
 import json
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 from service.errors import InvalidInput
 from service.jobs.contract import MAX_URL_LENGTH
@@ -26,6 +26,12 @@ hosts = st.one_of(
     st.ip_addresses().map(lambda ip: f"[{ip}]" if ip.version == 6 else str(ip)),
     st.sampled_from(["", "user:pw@example.com", "[::1", "exa mple.com", "bücher.de", "a..b"]),
     st.text(max_size=12),
+    # labels empty, long (63 is the most DNS takes) or numeric, as resolvers read them
+    st.lists(
+        st.one_of(st.text("ab-", max_size=70), st.from_regex(r"\A(0x)?[0-9a-f]{0,4}\Z")),
+        min_size=1,
+        max_size=5,
+    ).map(".".join),
 )
 ports = st.sampled_from(["", ":80", ":8080", ":0", ":65535", ":65536", ":99999", ":abc", ":"])
 paths = st.one_of(st.just(""), st.text(max_size=40).map(lambda text: "/" + text))
@@ -57,6 +63,8 @@ def accepted(url: str) -> bool:
 @example(url="https://[::1]:443/x")
 @example(url="http://host:65536/")
 @example(url="http://\u3000/")
+@example(url="http://a..b/x.png")
+@example(url="http://0177.0.0.1/x.png")
 def test_anything_accepted_is_a_fetchable_http_url(url: str) -> None:
     if not accepted(url):
         return
@@ -66,9 +74,17 @@ def test_anything_accepted_is_a_fetchable_http_url(url: str) -> None:
     assert parts.hostname
     assert parts.port is None or 0 <= parts.port <= 65535
     assert not any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url)
-    # The worker hands it to httpx: it must parse there too, as an http(s) URL with a host.
-    parsed = httpx.URL(url)
-    assert parsed.scheme in ("http", "https") and parsed.host
+    # The worker hands it to aiohttp (yarl): it must parse there too, with an http(s) scheme
+    # and a host.
+    parsed = URL(url)
+    host = parsed.raw_host or ""
+    assert parsed.scheme in ("http", "https") and host
+    if ":" not in host:
+        # ... and resolve: getaddrinfo encodes the name with Python's idna codec (which
+        # refuses empty and over-long labels), and reads a numeric last label as IPv4.
+        host.encode("idna")
+        if host.removesuffix(".").rsplit(".", 1)[-1].isdigit():
+            assert str(ipaddress.IPv4Address(host)) == host
 
 
 @FAST
