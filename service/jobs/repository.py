@@ -184,6 +184,11 @@ async def claim_images(
     return await db.transaction(claim)
 
 
+async def has_claimable(db: Database) -> bool:
+    """Whether any image is claimable now (a read, for idle polling)."""
+    return await db.fetch_one("jobs_claimable", {"now": utcnow()}) is not None
+
+
 async def settle_images(db: Database, results: Sequence[ImageResult]) -> list[bool]:
     """Record outcomes in one transaction; per result, False when another worker settled
     that image first (its result row is then not written)."""

@@ -31,9 +31,14 @@ from .settler import Settler
 log = structlog.get_logger(__name__)
 
 CLAIM_BATCH = 16  # most images claimed in one transaction
-IDLE_POLL_SECONDS = 0.25  # how often an idle worker looks for work other processes submitted
+IDLE_POLL_SECONDS = 0.1  # how often an idle worker looks (a read) for work others submitted
 
 _workers: weakref.WeakSet[JobWorker] = weakref.WeakSet()
+
+
+def prefetch(concurrency: int) -> int:
+    """Images claimed beyond the GPU slots, so a freed slot never waits for a download."""
+    return max(1, concurrency // 4)
 
 
 def notify_new_work() -> None:
@@ -49,7 +54,12 @@ class JobWorker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.concurrency = settings.job_concurrency
         self.lease_seconds = settings.lease_seconds
-        self.slots = asyncio.Semaphore(settings.job_concurrency)
+        # GPU slots bound the simulated GPU step; images in flight may exceed them by a
+        # quarter, downloading and storing while they wait (see `processing`).
+        self.gpu = asyncio.Semaphore(settings.job_concurrency)
+        self.slots = asyncio.Semaphore(
+            settings.job_concurrency + prefetch(settings.job_concurrency)
+        )
         self.processor = ImageProcessor(
             fetcher=SafeFetcher(
                 services.http, services.resolver, max_bytes=settings.max_image_bytes
@@ -60,6 +70,7 @@ class JobWorker:
             deadline=settings.lease_seconds * 0.8,
             worker=self.owner,
             rng=random.Random(),
+            gpu=self.gpu,
         )
         self.settler = Settler(services.db, retry_for=settings.lease_seconds)
         self._wakeup = asyncio.Event()
@@ -114,7 +125,21 @@ class JobWorker:
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
             if not claimed:
-                await self._idle(IDLE_POLL_SECONDS)
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        """Return when a job was submitted here, or a poll (a read: no write lock taken) finds
+        claimable images that another process's submit or an expired lease left."""
+        while self._claiming():
+            if self._wakeup.is_set():
+                self._wakeup.clear()
+                return
+            await self._idle(IDLE_POLL_SECONDS)
+            try:
+                if await repository.has_claimable(self.services.db):
+                    return
+            except Exception:  # the claim that follows says what is wrong, with backoff
+                return
 
     async def _handle(self, image: ClaimedImage) -> None:
         try:

@@ -49,6 +49,10 @@ WHERE i.status = 'pending' AND i.lease_expires < :now
 ORDER BY i.sched, i.job_id
 LIMIT :limit
 
+-- name: jobs_claimable
+-- Is any image claimable now? (An idle worker's poll: a read, no write lock.)
+SELECT 1 AS claimable FROM job_images WHERE status = 'pending' AND lease_expires < :now LIMIT 1
+
 -- name: jobs_claim_image
 -- Compare-and-set claim of one candidate: rowcount 1 means it is ours until :until.
 UPDATE job_images

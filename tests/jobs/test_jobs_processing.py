@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from service.config import Settings
+from service.jobs.processing import ImageProcessor
+from service.jobs.worker import prefetch
 from tests.jobs.conftest import (
     ImageServer,
     load_test_stores,
@@ -206,13 +210,23 @@ def test_visits_bad_dates_are_400(client: TestClient[Litestar], query: str) -> N
     assert "date" in response.json()["error"]
 
 
-def test_concurrency_is_bounded_by_job_concurrency(
-    settings: Settings, image_server: ImageServer
+def test_the_gpu_step_is_bounded_by_job_concurrency_and_downloads_run_a_little_ahead(
+    settings: Settings, image_server: ImageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    urls = [image_server.url(f"/img/{n}x7.png?slow=0.05") for n in range(1, 13)]
+    in_step = {"now": 0, "most": 0}
+
+    async def counted_delay(self: ImageProcessor) -> None:
+        in_step["now"] += 1
+        in_step["most"] = max(in_step["most"], in_step["now"])
+        await asyncio.sleep(0.05)
+        in_step["now"] -= 1
+
+    monkeypatch.setattr(ImageProcessor, "_delay", counted_delay)
+    urls = [image_server.url(f"/img/{n}x7.png?slow=0.05") for n in range(1, 25)]
     image_server.max_active = 0
-    with running_client(settings, job_concurrency=3) as client:
+    with running_client(settings, job_concurrency=4) as client:
         client.blocking_portal.call(load_test_stores, client)
         job_id = submit(client, visit("RP00001", *urls))
         assert wait_settled(client, job_id)["status"] == "completed"
-    assert 2 <= image_server.max_active <= 3
+    assert in_step["most"] == 4  # the GPU step, JOB_CONCURRENCY at once
+    assert 2 <= image_server.max_active <= 4 + prefetch(4)  # downloads, a little ahead
