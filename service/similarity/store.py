@@ -81,12 +81,14 @@ def stored_vector(
     return None if value is None else unpack(value)
 
 
+def _decode(similarity: Similarity, image: ImageInput) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image
+    return decode(image, similarity.max_pixels, similarity.embedder.work_size)
+
+
 def _embed_now(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndarray:
-    decoded = [
-        image if isinstance(image, Image.Image) else decode(image, similarity.max_pixels)
-        for image in images
-    ]
-    return similarity.embedder.embed(decoded)
+    return similarity.embedder.embed([_decode(similarity, image) for image in images])
 
 
 async def embed(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndarray:
@@ -97,16 +99,21 @@ async def embed(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndar
 async def embed_blobs(
     services: Services, similarity: Similarity, keys: Sequence[str]
 ) -> list[np.ndarray | None]:
-    """Fetch and embed stored images; None for one that cannot be read or decoded."""
+    """Fetch and embed stored images in one batch; None for one that cannot be read or
+    decoded (one bad blob must not stop the others)."""
 
     def work() -> list[np.ndarray | None]:
-        out: list[np.ndarray | None] = []
-        for key in keys:
+        decoded: dict[int, Image.Image] = {}
+        for index, key in enumerate(keys):
             try:
-                out.append(_embed_now(similarity, [services.blobs.get(key)])[0])
-            except Exception as exc:  # one bad blob must not stop the others
+                decoded[index] = _decode(similarity, services.blobs.get(key))
+            except Exception as exc:
                 log.warning("image not embedded", blob_key=key, error=str(exc))
-                out.append(None)
+        out: list[np.ndarray | None] = [None] * len(keys)
+        if decoded:
+            vectors = similarity.embedder.embed(list(decoded.values()))
+            for index, vector in zip(decoded, vectors, strict=True):
+                out[index] = vector
         return out
 
     return await asyncio.to_thread(work)

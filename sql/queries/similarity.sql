@@ -188,3 +188,11 @@ LEFT JOIN snapshot_truth t ON t.snapshot_id = s.id
 WHERE s.id > :after_id
 ORDER BY s.id
 LIMIT :limit;
+
+-- name: similarity_evaluate_snapshots
+-- `evaluate --flip`: every snapshot with its attribution, to pick some to mis-attribute.
+SELECT id, product_id FROM snapshots ORDER BY id;
+
+-- name: similarity_evaluate_reattribute
+-- `evaluate --flip`: attribute a snapshot to another product (its truth recorded first).
+UPDATE snapshots SET product_id = :product_id WHERE id = :snapshot_id;
