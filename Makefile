@@ -28,7 +28,7 @@ install: $(STAMP) ## create .venv and install the service with its dev tools
 $(MODEL): scripts/build_model.py
 	rm -rf $(MODEL_VENV)
 	$(PYTHON) -m venv $(MODEL_VENV)
-	$(MODEL_VENV)/bin/python -m pip install --quiet $(MODEL_PKGS)
+	$(MODEL_VENV)/bin/python -m pip install --quiet --no-compile $(MODEL_PKGS)
 	$(MODEL_VENV)/bin/python scripts/build_model.py --out $(MODEL_DIR)
 	rm -rf $(MODEL_VENV)
 

@@ -198,3 +198,14 @@ def test_uploads_are_embedded_by_the_configured_onnx_model(
         np.testing.assert_allclose(np.frombuffer(vector, "<f4"), [0, 0, 1], atol=1e-6)
 
     run(settings, scenario)
+
+
+def test_commands_refuse_to_start_with_an_embedder_that_cannot_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("EMBEDDER", "onnx:efficientnet-lite9")
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration error: EMBEDDER" in err and "make model" in err
