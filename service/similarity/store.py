@@ -96,6 +96,14 @@ async def embed(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndar
     return await asyncio.to_thread(_embed_now, similarity, images)
 
 
+def _embed_one(similarity: Similarity, key: str, image: Image.Image) -> np.ndarray | None:
+    try:
+        return similarity.embedder.embed([image])[0]
+    except Exception as exc:
+        log.warning("image not embedded", blob_key=key, error=str(exc))
+        return None
+
+
 async def embed_blobs(
     services: Services, similarity: Similarity, keys: Sequence[str]
 ) -> list[np.ndarray | None]:
@@ -110,10 +118,16 @@ async def embed_blobs(
             except Exception as exc:
                 log.warning("image not embedded", blob_key=key, error=str(exc))
         out: list[np.ndarray | None] = [None] * len(keys)
-        if decoded:
-            vectors = similarity.embedder.embed(list(decoded.values()))
-            for index, vector in zip(decoded, vectors, strict=True):
-                out[index] = vector
+        if not decoded:
+            return out
+        try:
+            vectors = list(similarity.embedder.embed(list(decoded.values())))
+        except Exception:  # find the image the batch failed on; embed the others
+            vectors = [
+                _embed_one(similarity, keys[index], image) for index, image in decoded.items()
+            ]
+        for index, vector in zip(decoded, vectors, strict=True):
+            out[index] = vector
         return out
 
     return await asyncio.to_thread(work)

@@ -209,3 +209,31 @@ def test_commands_refuse_to_start_with_an_embedder_that_cannot_run(
     assert main(["migrate"]) == 2
     err = capsys.readouterr().err
     assert "configuration error: EMBEDDER" in err and "make model" in err
+
+
+def test_the_catch_up_embeds_a_batch_in_one_call_and_skips_a_bad_blob(
+    demo_settings: Settings, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.similarity import store
+
+    settings = with_tiny(demo_settings, model_dir)
+
+    async def scenario(services: Services) -> None:
+        similarity = similarity_for(services)
+        calls: list[int] = []
+        embed = similarity.embedder.embed
+        monkeypatch.setattr(
+            similarity.embedder, "embed", lambda images: calls.append(len(images)) or embed(images)
+        )
+        keys = []
+        for colour in ((250, 0, 0), (0, 250, 0)):
+            buffer = io.BytesIO()
+            solid(colour, (32, 32)).save(buffer, "PNG")
+            keys.append(services.blobs.put(buffer.getvalue(), "png", "image/png"))
+        broken = services.blobs.put(b"not an image", "png", "image/png")
+        red, bad, green = await store.embed_blobs(services, similarity, [keys[0], broken, keys[1]])
+        assert calls == [2] and bad is None
+        np.testing.assert_allclose(red, [1, 0, 0], atol=1e-6)
+        np.testing.assert_allclose(green, [0, 1, 0], atol=1e-6)
+
+    run(settings, scenario)
