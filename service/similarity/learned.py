@@ -89,13 +89,23 @@ class OnnxEmbedder:
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"{path} cannot be loaded: {exc}") from exc
-        (self._input,) = self._session.get_inputs()
-        _, channels, height, width = self._input.shape
-        output_shape = self._session.get_outputs()[0].shape
-        if channels != 3 or height != width or not isinstance(height, int):
-            raise ModelError(f"{path}: input must be (N, 3, S, S), not {self._input.shape}")
-        if not isinstance(output_shape[-1], int):
-            raise ModelError(f"{path}: output must be (N, D), not {output_shape}")
+        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        shape = inputs[0].shape if len(inputs) == 1 else []
+        if (
+            len(shape) != 4
+            or shape[1] != 3
+            or shape[2] != shape[3]
+            or not isinstance(shape[2], int)
+        ):
+            raise ModelError(f"{path}: needs one input (N, 3, S, S), not {shape or inputs}")
+        if (
+            len(outputs) != 1
+            or len(outputs[0].shape) != 2
+            or not isinstance(outputs[0].shape[1], int)
+        ):
+            raise ModelError(f"{path}: needs one output (N, D)")
+        self._input = inputs[0]
+        height, output_shape = shape[2], outputs[0].shape
         self.name = name
         self.version = str(manifest["version"])
         self.dimension = int(output_shape[-1])

@@ -237,3 +237,20 @@ def test_the_catch_up_embeds_a_batch_in_one_call_and_skips_a_bad_blob(
         np.testing.assert_allclose(green, [0, 1, 0], atol=1e-6)
 
     run(settings, scenario)
+
+
+def test_a_graph_that_does_not_take_images_is_refused(tmp_path: Path) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "not-images",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "flat.onnx"
+    onnx.save(model, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    (tmp_path / "flat.json").write_text(json.dumps({"version": "1", "sha256": digest}))
+    with pytest.raises(EmbedderError, match=r"needs one input \(N, 3, S, S\)"):
+        create_embedder("onnx:flat", tmp_path)
