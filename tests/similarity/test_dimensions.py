@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from service.config import SQL_DIR, Settings
-from service.db import create_engine, migrate
+from service.db import Queries, create_engine, migrate
+from service.db.mysql_compat import translate_ddl
 from service.services import Services
 from service.similarity import dimensions
 from service.similarity.reembed import reembed
@@ -100,5 +101,24 @@ def test_the_column_query_runs_on_the_mysql_stand_in(mariadb_url: str) -> None:
         assert {row["table_name"] for row in rows} == set(dimensions.TABLES)
         # the stand-in stores BLOBs: any size fits, nothing to remake
         assert engine.read(lambda s: dimensions.mismatched(s, "singlestore", 1280)) == {}
+    finally:
+        engine.close()
+
+
+@pytest.mark.mariadb
+def test_the_resize_ddl_makes_the_tables_again_on_the_mysql_stand_in(mariadb_url: str) -> None:
+    """The statements as SingleStore gets them, less what MariaDB lacks (as for migrations)."""
+    engine = create_engine(mariadb_url, SQL_DIR, pool_size=1)
+    queries = Queries(SQL_DIR, "singlestore")
+    try:
+        migrate(engine, SQL_DIR)
+        for table in dimensions.TABLES:
+            drop = queries.sql(f"similarity_resize_drop_{table}")
+            create = queries.sql(f"similarity_resize_create_{table}")
+            assert "VECTOR(%(dimension)s, F32)" in create
+            create = translate_ddl(create.replace("%(dimension)s", "1280"))
+            engine.write(lambda s, d=drop, c=create: (s.raw(d), s.raw(c)))
+        rows = engine.read(lambda s: s.fetch_all("similarity_vector_columns"))
+        assert {row["table_name"] for row in rows} == set(dimensions.TABLES)
     finally:
         engine.close()
