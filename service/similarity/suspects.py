@@ -6,7 +6,8 @@ snapshot is scored when it is embedded, and a score is redone once the collectio
 by a quarter since, once it is older than STALE_AFTER (neighbours' QA status changes what
 they are worth), or when the attribution changed. (A quarter, not double: on the demo catalog
 seeded from empty, suspect precision after the catch-up went from 0.92 to 0.98, for at most
-5x instead of 2x the scoring work over the collection's growth.) `GET /qa/suspects` and QA_PRIORITY=suspects read the table.
+5x instead of 2x the scoring work over the collection's growth.) `GET /qa/suspects` and
+QA_PRIORITY=suspects read the table.
 """
 
 from __future__ import annotations
