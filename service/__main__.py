@@ -132,10 +132,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_embedder(settings: Settings) -> None:
+    """EMBEDDER names an embedder this installation can run (its model built, its runtime
+    installed): checked at start like every other variable."""
+    from service.similarity.embedders import EmbedderError, create_embedder
+
+    try:
+        create_embedder(settings.embedder, settings.model_dir)
+    except EmbedderError as exc:
+        raise ConfigError("EMBEDDER", str(exc)) from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        _check_embedder(settings)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -64,6 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     qa_priority: str = "random"
     # similarity
     embedder: str = "default"
+    model_dir: str = "var/models"  # where `make model` leaves ONNX files (EMBEDDER=onnx:NAME)
 
     @property
     def dialect(self) -> str:
@@ -208,6 +209,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "qa_session_ttl": _float(1, 7 * 86_400),
     "qa_priority": _choice("random", "suspects"),
     "embedder": _text,
+    "model_dir": _text,
 }
 
 

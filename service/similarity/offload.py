@@ -24,8 +24,8 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-# In the embedding process: what it opened once, by (storage URL, embedder, max pixels).
-_opened: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+# In the embedding process: what it opened once, by (storage URL, embedder, model dir).
+_opened: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
 
 def _lower_priority() -> None:
@@ -33,31 +33,27 @@ def _lower_priority() -> None:
 
 
 def _embed_keys(
-    storage_url: str, embedder_spec: str, max_pixels: int, keys: Sequence[str]
+    storage_url: str, embedder_spec: str, model_dir: str, max_pixels: int, keys: Sequence[str]
 ) -> list[tuple[np.ndarray | None, str | None]]:
-    """In the embedding process: (vector, None) per readable image, else (None, reason)."""
-    from service.similarity.embedders import create_embedder, decode
+    """In the embedding process: (vector, None) per embedded image, else (None, why)."""
+    from service.similarity.embedders import create_embedder, embed_stored
     from service.storage import create_blob_store
 
-    opened = _opened.get((storage_url, embedder_spec, max_pixels))
+    opened = _opened.get((storage_url, embedder_spec, model_dir))
     if opened is None:
-        opened = (create_blob_store(storage_url, ""), create_embedder(embedder_spec))
-        _opened[(storage_url, embedder_spec, max_pixels)] = opened
+        opened = (create_blob_store(storage_url, ""), create_embedder(embedder_spec, model_dir))
+        _opened[(storage_url, embedder_spec, model_dir)] = opened
     blobs, embedder = opened
-    out: list[tuple[np.ndarray | None, str | None]] = []
-    for key in keys:
-        try:
-            out.append((embedder.embed([decode(blobs.get(key), max_pixels)])[0], None))
-        except Exception as exc:  # one bad blob must not stop the others
-            out.append((None, str(exc)))
-    return out
+    return embed_stored(embedder, max_pixels, blobs.get, keys)
 
 
 class EmbeddingProcess:
     """One spawned worker process; restarted if it dies."""
 
-    def __init__(self, storage_url: str, embedder_spec: str, max_pixels: int) -> None:
-        self.args = (storage_url, embedder_spec, max_pixels)
+    def __init__(
+        self, storage_url: str, embedder_spec: str, model_dir: str, max_pixels: int
+    ) -> None:
+        self.args = (storage_url, embedder_spec, model_dir, max_pixels)
         self._pool = self._start()
 
     @staticmethod
@@ -78,10 +74,9 @@ class EmbeddingProcess:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._start()
             raise
-        for key, (_, error) in zip(keys, results, strict=True):
-            if error is not None:
-                log.warning("image not embedded", blob_key=key, error=error)
-        return [vector for vector, _ in results]
+        from service.similarity.store import note_failures
+
+        return note_failures(keys, results)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

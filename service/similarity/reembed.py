@@ -4,6 +4,10 @@ Embeddings of a new model are written beside the old model's rows, so a running 
 that still uses the old model keeps answering while this runs. Resumable: an image that has
 an embedding of this model is skipped, so a rerun after an interruption continues. Then every
 snapshot's suspicion is scored for this model. `--prune` finally deletes other models' rows.
+
+On SingleStore a model of another dimension needs `--prune` from the start: a VECTOR(n)
+column holds one size, so the other models' rows go first and the embedding tables are made
+again for the new size (`dimensions.py`); similarity answers little until this finishes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from service.config import Settings
 from service.db import Database
 from service.progress import progress_bar
 from service.services import Services, open_services
-from service.similarity import store, suspects
+from service.similarity import dimensions, store, suspects
 from service.similarity.catchup import Key, count_missing, embed_missing
 from service.similarity.state import Similarity, similarity_for
 
@@ -33,6 +37,7 @@ async def reembed(
     out = sys.stderr if out is None else out
     similarity = similarity_for(services)
     out.write(f"model {similarity.model} ({similarity.embedder.dimension} dimensions)\n")
+    await _fit_vector_columns(services, prune, out)
     counts: dict[str, int] = {}
     for kind in store.KINDS:
         bar = progress_bar(_LABELS[kind], await count_missing(services, kind), out)
@@ -83,10 +88,36 @@ async def prune_other_models(db: Database, similarity: Similarity, batch: int = 
     return deleted
 
 
+async def _fit_vector_columns(services: Services, prune: bool, out: TextIO) -> None:
+    """Make SingleStore's VECTOR(n) columns the embedder's size, if `prune` allows it."""
+    similarity = similarity_for(services)
+    size = similarity.embedder.dimension
+    found = await services.db.read(
+        lambda session: dimensions.mismatched(session, similarity.dialect, size)
+    )
+    if not found:
+        return
+    declared = ", ".join(f"{table} VECTOR({n})" for table, n in sorted(found.items()))
+    if not prune:
+        raise dimensions.DimensionMismatch(
+            f"{declared}, but {similarity.model} has {size} dimensions: rerun with --prune, "
+            "which deletes the other models' embeddings and makes these tables again for "
+            f"VECTOR({size})"
+        )
+
+    await prune_other_models(services.db, similarity)
+    await services.db.transaction(lambda session: dimensions.resize(session, size))
+    out.write(f"embedding tables made again for VECTOR({size}) (were {declared})\n")
+
+
 def reembed_command(settings: Settings, *, batch: int, prune: bool) -> int:
     async def main() -> dict[str, int]:
         async with open_services(settings) as services:
             return await reembed(services, batch=batch, prune=prune)
 
-    counts = asyncio.run(main())
+    try:
+        counts = asyncio.run(main())
+    except dimensions.DimensionMismatch as exc:
+        print(f"reembed: {exc}", file=sys.stderr)
+        return 2
     return 1 if any(v for k, v in counts.items() if k.endswith("_failed")) else 0

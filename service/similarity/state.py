@@ -41,7 +41,7 @@ class Similarity:
 
     @classmethod
     def create(cls, settings: Settings, dialect: str) -> Similarity:
-        embedder = create_embedder(settings.embedder)
+        embedder = create_embedder(settings.embedder, settings.model_dir)
         similarity = cls(embedder, dialect, settings.max_image_pixels, MATRIX_MIN_ROWS)
         if dialect == "sqlite":
             similarity.matrices = {

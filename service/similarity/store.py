@@ -19,7 +19,7 @@ from PIL import Image
 from service.clock import utcnow
 from service.db import Session
 from service.services import Services
-from service.similarity.embedders import decode
+from service.similarity.embedders import decode, embed_stored
 from service.similarity.state import Similarity
 from service.similarity.vectors import pack, unpack
 
@@ -81,12 +81,14 @@ def stored_vector(
     return None if value is None else unpack(value)
 
 
+def _decode(similarity: Similarity, image: ImageInput) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image
+    return decode(image, similarity.max_pixels, similarity.embedder.work_size)
+
+
 def _embed_now(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndarray:
-    decoded = [
-        image if isinstance(image, Image.Image) else decode(image, similarity.max_pixels)
-        for image in images
-    ]
-    return similarity.embedder.embed(decoded)
+    return similarity.embedder.embed([_decode(similarity, image) for image in images])
 
 
 async def embed(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndarray:
@@ -97,19 +99,22 @@ async def embed(similarity: Similarity, images: Sequence[ImageInput]) -> np.ndar
 async def embed_blobs(
     services: Services, similarity: Similarity, keys: Sequence[str]
 ) -> list[np.ndarray | None]:
-    """Fetch and embed stored images; None for one that cannot be read or decoded. In the
-    embedding process when this process has one (see `offload`), else in a thread."""
+    """Fetch and embed stored images in one batch; None for one that cannot be read or
+    decoded. In the embedding process when this process has one (see `offload`), else in a
+    thread."""
     if similarity.offload is not None:
         return await similarity.offload.embed_blobs(keys)
+    results = await asyncio.to_thread(
+        embed_stored, similarity.embedder, similarity.max_pixels, services.blobs.get, keys
+    )
+    return note_failures(keys, results)
 
-    def work() -> list[np.ndarray | None]:
-        out: list[np.ndarray | None] = []
-        for key in keys:
-            try:
-                out.append(_embed_now(similarity, [services.blobs.get(key)])[0])
-            except Exception as exc:  # one bad blob must not stop the others
-                log.warning("image not embedded", blob_key=key, error=str(exc))
-                out.append(None)
-        return out
 
-    return await asyncio.to_thread(work)
+def note_failures(
+    keys: Sequence[str], results: Sequence[tuple[np.ndarray | None, str | None]]
+) -> list[np.ndarray | None]:
+    """The vectors; each image that has none is logged with why."""
+    for key, (_, error) in zip(keys, results, strict=True):
+        if error is not None:
+            log.warning("image not embedded", blob_key=key, error=error)
+    return [vector for vector, _ in results]

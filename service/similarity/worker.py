@@ -69,7 +69,11 @@ async def similarity_component(services: Services) -> AsyncIterator[None]:
         return
     settings = services.settings
     similarity.offload = await asyncio.to_thread(
-        EmbeddingProcess, settings.storage_url, settings.embedder, settings.max_image_pixels
+        EmbeddingProcess,
+        settings.storage_url,
+        settings.embedder,
+        settings.model_dir,
+        settings.max_image_pixels,
     )
     task = asyncio.create_task(_loop(services), name="similarity-worker")
     try:

@@ -126,13 +126,13 @@ SELECT COUNT(*) AS n FROM product_embeddings WHERE `model` = :model;
 
 -- name: similarity_snapshots_to_score
 -- Embedded snapshots whose suspicion is missing or stale: scored when the collection was
--- under half of :population, before :stale_before, or under another attribution.
+-- under 80% of :population, before :stale_before, or under another attribution.
 SELECT s.id, s.product_id, e.embedding
 FROM snapshots s
 JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
 LEFT JOIN snapshot_suspicion g ON g.snapshot_id = s.id AND g.`model` = :model
 WHERE (g.snapshot_id IS NULL
-       OR g.population * 2 < :population
+       OR g.population * 5 < :population * 4
        OR g.scored_at < :stale_before
        OR g.product_id <> s.product_id)
 ORDER BY s.id
@@ -187,3 +187,11 @@ LEFT JOIN snapshot_truth t ON t.snapshot_id = s.id
 WHERE s.id > :after_id
 ORDER BY s.id
 LIMIT :limit;
+
+-- name: similarity_evaluate_snapshots
+-- `evaluate --flip`: every snapshot with its attribution, to pick some to mis-attribute.
+SELECT id, product_id FROM snapshots ORDER BY id;
+
+-- name: similarity_evaluate_reattribute
+-- `evaluate --flip`: attribute a snapshot to another product (its truth recorded first).
+UPDATE snapshots SET product_id = :product_id WHERE id = :snapshot_id;

@@ -22,6 +22,8 @@ _VECTOR_FUNCTIONS = re.compile(
     re.IGNORECASE,
 )
 
+_DDL = re.compile(r"\s*(?:CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
 
 def versions(dialect: str) -> list[tuple[int, str]]:
     return [(m.version, m.name) for m in discover(SQL_DIR, dialect)]
@@ -55,6 +57,8 @@ def test_named_queries_compile_against_the_schema(real_engine: Engine) -> None:
     assert names
     if getattr(real_engine, "is_singlestore", None) is False:  # MariaDB
         names = [n for n in names if not _VECTOR_FUNCTIONS.search(queries[n].sql)]
+    # DDL cannot be EXPLAINed; the one named DDL (similarity's resize) has its own test
+    names = [n for n in names if not _DDL.match(queries[n].sql)]
     failures = {}
     for name in names:
         # EXPLAIN compiles the statement (tables, columns, functions, syntax) without running

@@ -67,8 +67,8 @@ def test_decode_makes_a_reduced_jpeg_that_embeds_like_the_full_one(packs) -> Non
 def test_embedder_is_chosen_by_name() -> None:
     assert create_embedder("default").model == "pack-features:1"
     assert create_embedder("pack-features").dimension == features.DIMENSION
-    with pytest.raises(EmbedderError, match="onnxruntime"):
-        create_embedder("onnx:/models/effnet.onnx")
+    with pytest.raises(EmbedderError, match="make model"):
+        create_embedder("onnx:effnet", model_dir="/nonexistent")
     with pytest.raises(EmbedderError, match="unknown"):
         create_embedder("clip")
 

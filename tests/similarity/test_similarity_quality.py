@@ -4,7 +4,8 @@ Leave-one-out: each snapshot's suggestions never count the snapshot itself.
 - trax-sample (real shelf photos, 2 products x 50): top suggestion and nearest reference
   image are the true product for 100% and 100%.
 - the demo catalog (20 look-alike-free products x 12 photos, 5% misattributed): 99.6% and
-  98.8%; all misattributed snapshots rank in the top 10% of suspects.
+  98.8%; the misattributed snapshots' top suggestion 100%; of the 12 most suspicious
+  snapshots, 11 are misattributed; 10 nearest photos of the same product 74% (11 exist).
 - look-alike packs (tests/similarity/lookalikes.py: families that differ in a band colour,
   an emblem or a word; 32 packs x 4 photos): nearest reference image 100%, nearest other
   photo 95%.
@@ -33,7 +34,9 @@ def test_demo_catalog_suggestions_and_suspects(demo_settings: Settings) -> None:
     assert quality.snapshots == 240 and quality.misattributed == 12
     assert quality.top1 >= 0.95
     assert quality.reference_top1 >= 0.93
-    assert quality.suspects_top10 is not None and quality.suspects_top10 >= 0.85
+    assert quality.misattributed_top1 is not None and quality.misattributed_top1 >= 0.9
+    assert quality.suspect_precision is not None and quality.suspect_precision >= 0.85
+    assert quality.p_at_10 >= 0.7  # 11 other photos per product: 10 of 10 is rarely possible
 
 
 def test_look_alike_packs_are_told_apart() -> None:
