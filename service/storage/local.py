@@ -16,6 +16,7 @@ class LocalBlobStore(BlobStore):
         # Absolute now, so a later chdir cannot move the store.
         self.root = Path(root).absolute()
         self.public_base = public_base.rstrip("/")
+        self._made: set[Path] = set()  # fan-out directories known to exist (no mkdir per blob)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -31,10 +32,16 @@ class LocalBlobStore(BlobStore):
         if path.is_file():  # content-addressed: these bytes are already stored
             return key
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             # Temp file in the same directory, then an atomic rename: readers never see a
             # partial file, and two writers of the same bytes both end with the same file.
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            except FileNotFoundError:  # the directory was removed behind our back
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

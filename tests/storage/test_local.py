@@ -81,3 +81,15 @@ def test_ping_fails_when_directory_is_not_writable(tmp_path: Path) -> None:
         store.ping()
     with pytest.raises(BlobError):
         store.put(b"data")
+
+
+def test_a_fan_out_directory_removed_behind_its_back_is_made_again(
+    local_store: LocalBlobStore,
+) -> None:
+    """Directories are remembered (no mkdir per blob), yet one deleted meanwhile comes back."""
+    import shutil
+
+    key = local_store.put(b"first", "png")
+    shutil.rmtree(local_store.path_for(key).parent.parent)
+    assert local_store.put(b"first", "png") == key
+    assert local_store.get(key) == b"first"
