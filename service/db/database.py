@@ -21,38 +21,47 @@ class Database:
     def __init__(self, engine: Engine, threads: int = 8) -> None:
         self.engine = engine
         self.dialect = engine.dialect
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+        # Reads and writes on separate threads, so a read (a status poll, say) never queues
+        # behind writes that wait for a lock. SQLite has one writer connection, so one write
+        # thread; other engines write on several connections at once.
+        writers = 1 if engine.dialect == "sqlite" else threads
+        self._readers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db-read")
+        self._writers = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="db-write")
 
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._readers, fn, *args)
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writers, fn, *args)
 
     async def fetch_all(self, name: str, params: Params = None) -> list[Row]:
-        return await self._in_thread(self.engine.read, lambda s: s.fetch_all(name, params))
+        return await self._read(self.engine.read, lambda s: s.fetch_all(name, params))
 
     async def fetch_one(self, name: str, params: Params = None) -> Row | None:
-        return await self._in_thread(self.engine.read, lambda s: s.fetch_one(name, params))
+        return await self._read(self.engine.read, lambda s: s.fetch_one(name, params))
 
     async def fetch_value(self, name: str, params: Params = None) -> Any:
-        return await self._in_thread(self.engine.read, lambda s: s.fetch_value(name, params))
+        return await self._read(self.engine.read, lambda s: s.fetch_value(name, params))
 
     async def execute(self, name: str, params: Params = None) -> Result:
-        return await self._in_thread(self.engine.write, lambda s: s.execute(name, params))
+        return await self._write(self.engine.write, lambda s: s.execute(name, params))
 
     async def execute_many(self, name: str, rows: Iterable[Mapping[str, Any]]) -> int:
         batch = list(rows)
-        return await self._in_thread(self.engine.write, lambda s: s.execute_many(name, batch))
+        return await self._write(self.engine.write, lambda s: s.execute_many(name, batch))
 
     async def transaction(self, fn: Callable[[Session], T]) -> T:
         """Run `fn(session)` in one transaction on a worker thread."""
-        return await self._in_thread(self.engine.write, fn)
+        return await self._write(self.engine.write, fn)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         """Run several reads in `fn(session)` on one connection."""
-        return await self._in_thread(self.engine.read, fn)
+        return await self._read(self.engine.read, fn)
 
     async def ping(self) -> None:
-        await self._in_thread(self.engine.ping)
+        await self._read(self.engine.ping)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self._writers.shutdown(wait=True)
         self.engine.close()

@@ -255,10 +255,10 @@ async def job_state(db: Database, job_id: int) -> tuple[Row, JobCounts, list[Row
     """The job row, its image counts and (once settled) its failed results; None if unknown."""
 
     def read(session: Session) -> tuple[Row, JobCounts, list[Row]] | None:
-        job = session.fetch_one("jobs_get", {"job_id": job_id})
+        job = session.fetch_one("jobs_status_counts", {"job_id": job_id})
         if job is None:
             return None
-        counts = _counts(session.fetch_one("jobs_image_counts", {"job_id": job_id}))
+        counts = _counts(job)
         failed: list[Row] = []
         if counts.pending == 0 and counts.failed:
             failed = session.fetch_all("jobs_failed_results", {"job_id": job_id})

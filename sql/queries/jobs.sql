@@ -23,13 +23,15 @@ VALUES (:job_id, :seq, :visit_index, :url, :sched, :status, :lease_owner,
 -- name: jobs_get
 SELECT id, created_at, visit_count, image_count FROM jobs WHERE id = :job_id
 
--- name: jobs_image_counts
--- A job's images by state; the job's status is derived from these.
-SELECT COUNT(*) AS total,
-       SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
-       SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
-FROM job_images
-WHERE job_id = :job_id
+-- name: jobs_status_counts
+-- A job (none if unknown) with its images by state, in one statement: the status poll.
+SELECT j.id, COUNT(i.seq) AS total,
+       SUM(CASE WHEN i.status = 'pending' THEN 1 ELSE 0 END) AS pending,
+       SUM(CASE WHEN i.status = 'failed' THEN 1 ELSE 0 END) AS failed
+FROM jobs j
+LEFT JOIN job_images i ON i.job_id = j.id
+WHERE j.id = :job_id
+GROUP BY j.id
 
 -- name: jobs_failed_results
 -- The failed images of a job, in submission order, for the per-store reasons.
