@@ -106,7 +106,8 @@ class Supervisor:
             del self.children[index]
             code = process.exitcode
             if self.stopping:
-                if code != 0 and self.exit_code == 0:
+                # Killed by our SIGTERM before it could handle it (still starting): clean.
+                if code not in (0, -signal.SIGTERM) and self.exit_code == 0:
                     self.exit_code = 1
                 continue
             if not ready.is_set():

@@ -27,6 +27,10 @@ SKIPPED_HERE = {
     "query similarity_nearest_snapshots_ann",
     "query similarity_nearest_products",
     "query similarity_nearest_products_ann",
+    # `reembed --prune` to another dimension: VECTOR(n) tables (dropped first, which runs)
+    "query similarity_resize_create_product_embeddings",
+    "query similarity_resize_create_snapshot_embeddings",
+    "query similarity_resize_create_job_image_embeddings",
 }
 
 

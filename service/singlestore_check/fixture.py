@@ -83,7 +83,7 @@ class Fixture:
             "content_hash": "0" * 64, "image_key": "check", "image_format": "PNG",
             "is_match": 1, "majority": 2, "population": len(self.vectors),
             "stale_before": now - timedelta(days=1), "cutoff": now - timedelta(days=1),
-            "until": now + timedelta(minutes=1),
+            "until": now + timedelta(minutes=1), "dimension": DIMENSION,
         }  # fmt: skip
         if param in known:
             return known[param]

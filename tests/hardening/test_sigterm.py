@@ -35,6 +35,7 @@ class Serve:
             "ALLOW_PRIVATE_IMAGE_URLS": "true",
             "WORKER_ENABLED": "true",
             "JOB_CONCURRENCY": "2",
+            "WEB_CONCURRENCY": "1",  # one server's drain (the supervisor: test_jobs_processes)
             "LEASE_SECONDS": "60",
             "LOG_LEVEL": "info",
             **env,
@@ -124,7 +125,7 @@ def test_images_still_running_at_the_grace_are_handed_back(
     try:
         submit(server, [image_server.url(f"/img/{n}x4.png") for n in range(1, 6)])
         in_flight = "SELECT COUNT(*) FROM job_images WHERE lease_owner IS NOT NULL"
-        wait_for(lambda: server.sql(in_flight)[0][0] == 2, 30, "two images claimed")
+        wait_for(lambda: server.sql(in_flight)[0][0] >= 2, 30, "two images claimed")
         code, took = terminate(server)
     finally:
         server.kill()
@@ -135,4 +136,4 @@ def test_images_still_running_at_the_grace_are_handed_back(
     assert server.sql(
         "SELECT COUNT(*), SUM(attempts), COUNT(lease_owner), MAX(lease_expires) FROM job_images"
     ) == [(5, 0, 0, "1970-01-01 00:00:00.000000")]
-    assert "released=2" in server.log.read_text()
+    assert "released=3" in server.log.read_text()  # 2 in the GPU step, 1 downloaded ahead
