@@ -6,6 +6,7 @@ Decoding is strict (no "2" for 2); every message starts with the field's path, f
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -93,10 +94,12 @@ def parse_visit_time(raw: str) -> tuple[datetime, int | None]:
     return value.replace(tzinfo=None), minutes
 
 
+@functools.lru_cache(maxsize=4096)  # a job's 10,000 URLs come from a handful of hosts
 def check_host(host: str) -> None:
     """A DNS name whose labels resolvers accept, or an IPv4 address in dotted decimal.
 
-    `host` is the ASCII (IDNA-encoded) form; an IPv6 literal is yarl's to check."""
+    `host` is the ASCII (IDNA-encoded) form; an IPv6 literal is yarl's to check. A host that
+    fails raises each time (exceptions are not cached)."""
     if ":" in host:
         return
     labels = host.removesuffix(".").split(".")  # one final dot is a fully qualified name

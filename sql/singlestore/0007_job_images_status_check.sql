@@ -1,0 +1,3 @@
+-- SQLite's job_images status check was rewritten in this version (see
+-- sql/sqlite/0007_job_images_status_check.sql); SingleStore has no CHECK constraints to
+-- change. The version is kept in step with the other dialect.
