@@ -23,6 +23,7 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
+from service.similarity.state import similarity_for
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 _USERNAME_RULE = "1 to 64 letters, digits, '.', '_' or '-'"
@@ -68,7 +69,11 @@ def _view(services: Services, view: sessions.SessionView) -> QASession:
 
 
 def _rules(services: Services) -> sessions.Rules:
-    return sessions.Rules.from_settings(services.settings)
+    settings = services.settings
+    if settings.qa_consensus != "assisted":
+        return sessions.Rules.from_settings(settings)
+    # The assisted rule's prior reads the suspicion scores of the configured embedder.
+    return sessions.Rules.from_settings(settings, model=similarity_for(services).model)
 
 
 class QAController(Controller):
@@ -163,7 +168,9 @@ class QAController(Controller):
         status: Literal["match", "mismatch", "pending"] | None = None,
         format: Literal["csv", "jsonl"] = "csv",
     ) -> Response:
-        """Columns: snapshot_id, product_upc, image_url, votes_match, votes_mismatch, status."""
+        """Columns: snapshot_id, product_upc, image_url, votes_match, votes_mismatch, status,
+        confidence (the posterior of the status; empty under the majority rule or while
+        pending), settled_by (majority or assisted; empty while pending)."""
         media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
         name = f"snapshots-{status or 'all'}.{format}"
         return Stream(

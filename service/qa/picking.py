@@ -1,7 +1,9 @@
 """Which snapshots a new QA session is offered, in the order they are tried.
 
 A picker returns candidates (rows with `id` and `product_id`) that are pending, can take one
-more reservation and were never given to this user. Candidates are only a proposal read
+more reservation and were never given to this user. (Under QA_CONSENSUS=assisted a picker may
+offer more: the majority's limit is never below the assisted one, and the reservation itself
+applies the exact limit.) Candidates are only a proposal read
 without locks: the session transaction re-checks each one with a conditional UPDATE.
 
 `random` (the default) walks the (status, rand_key) index from a random start point and wraps
@@ -24,6 +26,7 @@ class PickRequest:
     majority: int
     limit: int
     rng: random.Random
+    assisted: bool = False  # QA_CONSENSUS=assisted: each snapshot's own verdicts_needed limits
 
 
 Picker = Callable[[Session, PickRequest], list[Row]]
@@ -35,6 +38,7 @@ def pick_random(session: Session, request: PickRequest) -> list[Row]:
         "majority": request.majority,
         "start": request.rng.random(),
         "limit": request.limit,
+        "assisted": int(request.assisted),
     }
     rows = session.fetch_all("qa_pick_from", params)
     if len(rows) < request.limit:
