@@ -6,9 +6,11 @@ REFRESH_SECONDS old or the history has grown by a tenth since (`Learner`). Trans
 take an immutable `Knowledge`, so a refresh never changes anything mid-transaction.
 
 Every value a snapshot's reservation limit depends on is on its row or its verdicts' rows:
-the prior is fixed the first time it is handed out, and each verdict keeps the reliability it
-was counted with. So the limit (`verdicts_needed`) is a function of the row, written in the
-same transaction as any verdict, and the reservation guard is one conditional UPDATE on it.
+the prior is fixed the first time it is handed out (and taken afresh at a verdict only when
+that cannot leave it held by more reviewers than it then needs), and each verdict keeps the
+reliability it was counted with. So the limit (`verdicts_needed`) is a function of the row,
+written in the same transaction as any verdict, and the reservation guard is one conditional
+UPDATE on it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import datetime
 
 from service.db import Database, Row, Session
 from service.qa import consensus, voting
-from service.qa.consensus import Bin, Calibration
+from service.qa.consensus import Bin, Calibration, calibrate
 
 REFRESH_SECONDS = 30.0
 
@@ -48,7 +50,7 @@ def _read_knowledge(session: Session, model: str) -> Knowledge:
         for row in session.fetch_all("qa_verdict_stats")
     }
     history = sum(b.resolved for b in bins.values())
-    return Knowledge(Calibration(bins), reliabilities, history)
+    return Knowledge(calibrate(bins), reliabilities, history)
 
 
 class Learner:
@@ -65,26 +67,27 @@ class Learner:
         with self._lock:
             self._resolved_since += 1
 
-    def due(self) -> bool:
-        with self._lock:
-            if self._reading:
-                return False
-            if self._read_at is None or time.monotonic() - self._read_at >= REFRESH_SECONDS:
-                return True
-            return self._resolved_since >= max(10, self.knowledge.history // 10)
+    def _due(self) -> bool:
+        if self._read_at is None or time.monotonic() - self._read_at >= REFRESH_SECONDS:
+            return True
+        return self._resolved_since >= max(5, self.knowledge.history // 20)
 
     async def refresh(self, read: Callable[[Callable[[Session], Knowledge]], Awaitable[Knowledge]],
                       model: str) -> Knowledge:  # fmt: skip
-        """Read the knowledge again if it is due (one reader at a time); returns the latest."""
-        if not self.due():
-            return self.knowledge
+        """Read the knowledge again if it is due; returns the latest. Until the first read has
+        finished every caller reads (nothing may run on an empty history by accident); after
+        that, one reader at a time while the others use what is there."""
         with self._lock:
-            if self._reading:
+            first = self._read_at is None
+            if not first and (self._reading or not self._due()):
                 return self.knowledge
             self._reading, self._resolved_since = True, 0
         try:
-            self.knowledge = await read(lambda session: _read_knowledge(session, model))
-            self._read_at = time.monotonic()
+            knowledge = await read(lambda session: _read_knowledge(session, model))
+            with self._lock:
+                if knowledge.history >= self.knowledge.history or first:
+                    self.knowledge = knowledge
+                self._read_at = time.monotonic()
         finally:
             with self._lock:
                 self._reading = False
@@ -176,9 +179,18 @@ def count(
     assert state is not None
     if state["status"] != voting.PENDING:
         return None
-    prior = _prior(state, policy)
-    p = consensus.posterior(prior, _verdicts(session, snapshot_id, policy.known))
     matches, mismatches = state["votes_match"], state["votes_mismatch"]
+    given = _verdicts(session, snapshot_id, policy.known)
+    prior = _prior(state, policy)
+    fresh = _prior({**state, "prior": None}, policy)
+    if fresh != prior:
+        # The calibration has learnt since the prior was fixed. Take the new one unless that
+        # would leave the snapshot held by more reviewers than it then needs.
+        p = consensus.posterior(fresh, given)
+        needed = consensus.verdicts_needed(p, matches, mismatches, policy.votes, policy.threshold)
+        if needed >= state["reserved"]:
+            prior = fresh
+    p = consensus.posterior(prior, given)
     decision = consensus.settle(p, matches, mismatches, policy.votes, policy.threshold)
     params = {"snapshot_id": snapshot_id, "prior": prior, "posterior": p}
     if decision.status == voting.PENDING:

@@ -7,8 +7,10 @@ settles (`settle`):
 
 1. by the posterior, once one answer has probability >= QA_CONFIDENCE and at least one
    reviewer gave that answer (the model alone never settles anything); else
-2. by the majority of QA_VOTES, as soon as that majority is certain (the fallback: never more
-   human verdicts than `majority` would ask for).
+2. by the majority of QA_VOTES, as soon as that majority is certain, if the posterior gives
+   its answer at least ESCALATE_BELOW (0.9); else
+3. by the majority of QA_VOTES + 2: when the reviewers' majority and the evidence disagree,
+   two more verdicts are asked (a wrong model costs verdicts, not accuracy).
 
 Two caps keep a wrong model or a lucky reviewer from doing damage: the prior stays within
 [1 - PRIOR_CAP, PRIOR_CAP] and a reviewer's reliability within [0.5, RELIABILITY_CAP]. So
@@ -30,10 +32,14 @@ SettledBy = Literal["majority", "assisted"]
 
 PRIOR_CAP = 0.98
 RELIABILITY_CAP = 0.95
-# A new reviewer's reliability: Beta(8, 2), mean 0.8, worth ten judged verdicts.
-RELIABILITY_PRIOR = (8.0, 2.0)
+# A new reviewer's reliability: Beta(8.5, 1.5), mean 0.85, worth ten judged verdicts.
+RELIABILITY_PRIOR = (8.5, 1.5)
 # How many resolved snapshots a calibration bin's own rate is worth against the default map.
-DEFAULT_WEIGHT = 10.0
+DEFAULT_WEIGHT = 5.0
+# A certain majority of QA_VOTES decides only if the evidence gives its answer at least this;
+# otherwise the panel grows by ESCALATION verdicts and the larger majority decides.
+ESCALATE_BELOW = 0.9
+ESCALATION = 2
 
 
 # -- the model prior ------------------------------------------------------------------------
@@ -44,15 +50,16 @@ def clamp_prior(p: float) -> float:
 
 
 def default_prior(suspicion: float | None) -> float:
-    """The conservative map used until there is history: 0.8 (the neighbours all vote for the
-    attributed product) down to 0.2 (all for another); 0.5 when the snapshot has no score.
+    """The conservative map used until there is history: linear from 0.95 (the neighbours all
+    vote for the attributed product) to 0.05 (all for another); 0.5 with no score. Both
+    similarity evaluations (README) found every snapshot whose neighbours all vote for its
+    own product correctly attributed: the map keeps a 1-in-20 doubt even there.
 
-    It never lets one verdict settle at QA_CONFIDENCE >= 0.99: 0.8 and a reviewer at the 0.95
-    cap give 0.987.
+    At QA_CONFIDENCE 0.99, one verdict by a new reviewer (0.85) settles only the 0.95 end.
     """
     if suspicion is None:
         return 0.5
-    return 0.5 - 0.3 * min(max(suspicion, -1.0), 1.0)
+    return 0.5 - 0.45 * min(max(suspicion, -1.0), 1.0)
 
 
 def level(suspicion: float) -> float:
@@ -71,24 +78,42 @@ class Bin:
 class Calibration:
     """P(match) by suspicion level, learnt from resolved snapshots.
 
-    Each level's match rate is shrunk towards the default map with the weight of
-    DEFAULT_WEIGHT snapshots, so a level with little history stays near the (conservative)
-    default and one with a long history says what QA found there. Binning, not a fitted
-    curve: a model whose scores mean the opposite of what they should is learnt as such.
+    Isotonic: adjacent levels are pooled until the match rate never rises with suspicion (pool
+    adjacent violators, weighted by snapshots), so a sparse level borrows its neighbours'
+    history. Each pooled rate is then shrunk towards the default map with the weight of
+    DEFAULT_WEIGHT snapshots: with little history the prior stays near the conservative
+    default; with a long one it says what QA found. A model whose scores mean the opposite of
+    what they should is pooled into one block: its prior is the base rate, whatever it says.
     """
 
-    bins: Mapping[float, Bin]
+    pooled: Mapping[float, Bin]  # level -> the history of the block the level belongs to
 
     def prior(self, suspicion: float | None) -> float:
         if suspicion is None:
             return default_prior(None)
         key = level(suspicion)
         base = default_prior(key)
-        found = self.bins.get(key)
+        found = self.pooled.get(key)
         if found is None or found.resolved <= 0:
             return clamp_prior(base)
         rate = (found.matches + DEFAULT_WEIGHT * base) / (found.resolved + DEFAULT_WEIGHT)
         return clamp_prior(rate)
+
+
+def calibrate(bins: Mapping[float, Bin]) -> Calibration:
+    """A Calibration from resolved snapshots counted by level (pool adjacent violators)."""
+    blocks: list[tuple[int, int, list[float]]] = []  # (matches, resolved, levels)
+    for key in sorted(k for k, b in bins.items() if b.resolved > 0):
+        matches, resolved, levels = bins[key].matches, bins[key].resolved, [key]
+        # A block may not have a higher match rate than the block before it; equal rates pool
+        # too, so that each level's prior rests on all the history that agrees with it.
+        while blocks and blocks[-1][0] * resolved <= matches * blocks[-1][1]:
+            before = blocks.pop()
+            matches, resolved, levels = (
+                matches + before[0], resolved + before[1], before[2] + levels
+            )  # fmt: skip
+        blocks.append((matches, resolved, levels))
+    return Calibration({key: Bin(b[1], b[0]) for b in blocks for key in b[2]})
 
 
 NO_HISTORY = Calibration({})
@@ -134,17 +159,25 @@ class Decision:
     confidence: float  # the posterior of `status` (of the leading answer while pending)
 
 
+def _side(status: Status, p_match: float) -> float:
+    return p_match if status == MATCH else 1.0 - p_match
+
+
 def settle(p_match: float, matches: int, mismatches: int, votes: int, threshold: float) -> Decision:
     """The status after these verdicts (p_match already includes them)."""
     if p_match >= threshold and matches >= 1:
         return Decision(MATCH, "assisted", p_match)
     if 1.0 - p_match >= threshold and mismatches >= 1:
         return Decision(MISMATCH, "assisted", 1.0 - p_match)
-    by_majority = voting.status(matches, mismatches, votes)
-    if by_majority == MATCH:
-        return Decision(MATCH, "majority", p_match)
-    if by_majority == MISMATCH:
-        return Decision(MISMATCH, "majority", 1.0 - p_match)
+    if matches + mismatches <= votes:
+        usual = voting.status(matches, mismatches, votes)
+        if usual != PENDING and _side(usual, p_match) >= ESCALATE_BELOW:
+            return Decision(usual, "majority", _side(usual, p_match))
+    # The evidence is against the majority of QA_VOTES (or that majority is not certain yet):
+    # the panel grows by two and its majority decides.
+    wider = voting.status(matches, mismatches, votes + ESCALATION)
+    if wider != PENDING:
+        return Decision(wider, "majority", _side(wider, p_match))
     return Decision(PENDING, None, max(p_match, 1.0 - p_match))
 
 
@@ -155,11 +188,11 @@ def verdicts_needed(
 
     Counted for agreeing reviewers at RELIABILITY_CAP, the best any reviewer can count for, so
     it is a lower bound for any crowd: handing the snapshot to more QAs at once could collect
-    verdicts nobody needs. It is also never more than the majority fallback would need.
+    verdicts nobody needs.
     """
     if settle(p_match, matches, mismatches, votes, threshold).status != PENDING:
         return 0
-    most = voting.votes_still_needed(matches, mismatches, votes)
+    most = voting.votes_still_needed(matches, mismatches, votes + ESCALATION)
     for extra in range(1, most):
         for is_match in (True, False):
             p = p_match

@@ -1,10 +1,9 @@
 """Which snapshots a new QA session is offered, in the order they are tried.
 
 A picker returns candidates (rows with `id` and `product_id`) that are pending, can take one
-more reservation and were never given to this user. (Under QA_CONSENSUS=assisted a picker may
-offer more: the majority's limit is never below the assisted one, and the reservation itself
-applies the exact limit.) Candidates are only a proposal read
-without locks: the session transaction re-checks each one with a conditional UPDATE.
+more reservation and were never given to this user (under QA_CONSENSUS=assisted: fewer
+reservations than its `verdicts_needed`). Candidates are only a proposal read without locks:
+the session transaction re-checks each one with a conditional UPDATE.
 
 `random` (the default) walks the (status, rand_key) index from a random start point and wraps
 around, instead of `ORDER BY RAND()`, which would sort the whole queue on every request.

@@ -17,8 +17,8 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.status = 'pending'
   AND s.rand_key >= :start
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
-  AND (:assisted = 0 OR s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )
@@ -31,8 +31,8 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.status = 'pending'
   AND s.rand_key < :start
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
-  AND (:assisted = 0 OR s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )
@@ -46,8 +46,8 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.status = 'pending'
   AND s.id > :after_id
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
-  AND (:assisted = 0 OR s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )
