@@ -47,7 +47,7 @@ def _read_knowledge(session: Session, model: str) -> Knowledge:
         bins[key] = Bin(old.resolved + int(row["resolved"]), old.matches + int(row["matches"] or 0))
     reliabilities = {
         row["username"]: consensus.reliability(int(row["judged"] or 0), int(row["agreed"] or 0))
-        for row in session.fetch_all("qa_verdict_stats")
+        for row in session.fetch_all("qa_reviewer_agreement")
     }
     history = sum(b.resolved for b in bins.values())
     return Knowledge(calibrate(bins), reliabilities, history)

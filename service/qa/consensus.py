@@ -50,16 +50,18 @@ def clamp_prior(p: float) -> float:
 
 
 def default_prior(suspicion: float | None) -> float:
-    """The conservative map used until there is history: linear from 0.95 (the neighbours all
-    vote for the attributed product) to 0.05 (all for another); 0.5 with no score. Both
-    similarity evaluations (README) found every snapshot whose neighbours all vote for its
-    own product correctly attributed: the map keeps a 1-in-20 doubt even there.
+    """The conservative map used until there is history: linear from 0.9 (the neighbours all
+    vote for the attributed product) to 0.1 (all for another); 0.5 with no score.
 
-    At QA_CONFIDENCE 0.99, one verdict by a new reviewer (0.85) settles only the 0.95 end.
+    Conservative because a model may be wrong in ways only history shows: at QA_CONFIDENCE
+    0.99 one verdict by a new reviewer (0.85) takes even 0.9 only to 0.981, so no snapshot is
+    settled by one verdict on the model's word alone, and an inverted model costs nothing but
+    verdicts. The map still orders the evidence, and its 0.9 end already lets a snapshot go to
+    one reviewer at a time (verdicts_needed 1 at the reliability cap).
     """
     if suspicion is None:
         return 0.5
-    return 0.5 - 0.45 * min(max(suspicion, -1.0), 1.0)
+    return 0.5 - 0.4 * min(max(suspicion, -1.0), 1.0)
 
 
 def level(suspicion: float) -> float:

@@ -241,6 +241,20 @@ JOIN snapshots s ON s.id = a.snapshot_id
 WHERE a.is_match IS NOT NULL
 GROUP BY a.username;
 
+-- name: qa_reviewer_agreement
+-- QA_CONSENSUS=assisted: per reviewer, verdicts on snapshots resolved with more than one verdict
+-- and how many agree with the result. A snapshot one verdict settled is left out: that verdict
+-- agrees with the result by construction and would flatter its reviewer.
+SELECT a.username,
+       COUNT(*) AS judged,
+       SUM(CASE WHEN (s.status = 'match' AND a.is_match = 1)
+                  OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END) AS agreed
+FROM qa_assignments a
+JOIN snapshots s ON s.id = a.snapshot_id
+WHERE a.is_match IS NOT NULL AND s.status <> 'pending'
+  AND s.votes_match + s.votes_mismatch > 1
+GROUP BY a.username;
+
 -- name: qa_activity
 -- Activity points: verdicts given in completed sessions.
 SELECT username, SUM(answered) AS activity_points

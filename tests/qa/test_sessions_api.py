@@ -334,7 +334,9 @@ def test_export(make_qa: Callable[..., QA]) -> None:
     }  # fmt: skip
     # the majority rule: no model posterior; settled_by only once settled
     assert [(r["confidence"], r["settled_by"]) for r in rows] == [
-        ("", "majority"), ("", "majority"), ("", "")
+        ("", "majority"),
+        ("", "majority"),
+        ("", ""),
     ]
 
     jsonl = qa.client.get("/qa/export?status=match&format=jsonl", headers=user("x"))
