@@ -46,7 +46,7 @@ def _read_knowledge(session: Session, model: str) -> Knowledge:
         old = bins.get(key, Bin(0, 0))  # two SQL levels may round to one key at the edges
         bins[key] = Bin(old.resolved + int(row["resolved"]), old.matches + int(row["matches"] or 0))
     reliabilities = {
-        row["username"]: consensus.reliability(int(row["judged"] or 0), int(row["agreed"] or 0))
+        row["username"]: consensus.reliability(int(row["judged"] or 0), float(row["agreed"] or 0))
         for row in session.fetch_all("qa_reviewer_agreement")
     }
     history = sum(b.resolved for b in bins.values())

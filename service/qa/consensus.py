@@ -124,9 +124,11 @@ NO_HISTORY = Calibration({})
 # -- reviewers -------------------------------------------------------------------------------
 
 
-def reliability(judged: int, agreed: int) -> float:
-    """A reviewer's chance of being right: the Beta posterior mean of their agreement with
-    resolved snapshots, within [0.5, RELIABILITY_CAP] (below 0.5 counts as no evidence)."""
+def reliability(judged: int, agreed: float) -> float:
+    """A reviewer's chance of being right: the Beta posterior mean of their verdicts on
+    resolved snapshots that were right (`agreed` may be fractional: each verdict scored by the
+    probability the rest of the evidence gives its answer), within [0.5, RELIABILITY_CAP]
+    (below 0.5 counts as no evidence)."""
     a, b = RELIABILITY_PRIOR
     mean = (a + agreed) / (a + b + judged)
     return min(max(mean, 0.5), RELIABILITY_CAP)

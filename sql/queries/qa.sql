@@ -242,17 +242,27 @@ WHERE a.is_match IS NOT NULL
 GROUP BY a.username;
 
 -- name: qa_reviewer_agreement
--- QA_CONSENSUS=assisted: per reviewer, verdicts on snapshots resolved with more than one verdict
--- and how many agree with the result. A snapshot one verdict settled is left out: that verdict
--- agrees with the result by construction and would flatter its reviewer.
+-- QA_CONSENSUS=assisted: per reviewer, verdicts on resolved snapshots and how many of them were
+-- right, each scored against the rest of the evidence: the snapshot's final posterior with this
+-- verdict taken out (q the posterior of match, r the verdict's reliability). Scoring against the
+-- status instead would flatter every reviewer whose one verdict settled a snapshot. Verdicts
+-- counted without a reliability (the majority rule) are scored against the status.
 SELECT a.username,
        COUNT(*) AS judged,
-       SUM(CASE WHEN (s.status = 'match' AND a.is_match = 1)
-                  OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END) AS agreed
+       SUM(CASE
+             WHEN s.posterior IS NULL OR a.reliability IS NULL THEN
+               CASE WHEN (s.status = 'match' AND a.is_match = 1)
+                      OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END
+             WHEN a.is_match = 1 THEN
+               s.posterior * (1 - a.reliability)
+               / (s.posterior * (1 - a.reliability) + (1 - s.posterior) * a.reliability)
+             ELSE
+               (1 - s.posterior) * (1 - a.reliability)
+               / ((1 - s.posterior) * (1 - a.reliability) + s.posterior * a.reliability)
+           END) AS agreed
 FROM qa_assignments a
 JOIN snapshots s ON s.id = a.snapshot_id
 WHERE a.is_match IS NOT NULL AND s.status <> 'pending'
-  AND s.votes_match + s.votes_mismatch > 1
 GROUP BY a.username;
 
 -- name: qa_activity
