@@ -87,11 +87,10 @@ def test_a_verdict_against_a_confident_model_asks_for_more(
 @given(st.lists(st.booleans(), min_size=3, max_size=3), st.floats(min_value=0.91, max_value=0.95))
 def test_no_model_and_good_reviewers_is_the_majority_rule(verdicts: list[bool], r: float) -> None:
     decision, used = replay(0.5, [(v, r) for v in verdicts], 3, 0.99)
-    matches = mismatches = 0
-    for expected_used, v in enumerate(verdicts, start=1):
-        matches, mismatches = matches + v, mismatches + (not v)
-        if voting.status(matches, mismatches, 3) != voting.PENDING:
-            break
+    matches = mismatches = expected_used = 0
+    while voting.status(matches, mismatches, 3) == voting.PENDING:
+        v = verdicts[expected_used]
+        matches, mismatches, expected_used = matches + v, mismatches + (not v), expected_used + 1
     assert decision.status == voting.status(matches, mismatches, 3)
     assert used == expected_used
 
