@@ -142,8 +142,15 @@ def test_with_history_one_agreeing_verdict_settles_and_a_disagreeing_one_asks_fo
     # 50 of 50 confirmed make the prior 0.98 (the cap, odds 49); one new reviewer (odds 17/3)
     assert all(s["status"] == "match" and s["settled_by"] == "assisted" for s in settled)
     assert all(s["votes"] == {"match": 1, "mismatch": 0} for s in settled)
-    odds = 49 * 17 / 3
-    assert all(s["confidence"] == pytest.approx(odds / (1 + odds), abs=1e-6) for s in settled)
+    # alice starts at 0.85 and earns more as her verdicts settle snapshots (read every few)
+    rows = qa.sql("SELECT snapshot_id, reliability FROM qa_assignments WHERE username = 'alice'")
+    counted = {r["snapshot_id"]: r["reliability"] for r in rows}
+    assert min(counted.values()) == pytest.approx(0.85)
+    for shown in settled:
+        r = counted[shown["snapshot_id"]]
+        odds = 49 * r / (1 - r)
+        assert shown["confidence"] == pytest.approx(odds / (1 + odds), abs=1e-6)
+        assert 0.85 <= r <= 0.95
     assert snapshot(qa, doubted)["status"] == "pending"  # the model said yes, alice no
     assert answer_all(qa, "bob", {doubted: True}) == [doubted]
     # 1-1 with the model's 0.98 is not 0.99: a third reviewer decides
@@ -166,3 +173,18 @@ def test_the_majority_rule_leaves_the_model_columns_alone(make_qa: Callable[...,
     [row] = qa.sql("SELECT prior, posterior, verdicts_needed, settled_by FROM snapshots")
     assert set(row.values()) == {None}
     assert {r["reliability"] for r in qa.sql("SELECT reliability FROM qa_assignments")} == {None}
+
+
+def test_suspects_first_under_the_assisted_rule(assisted: Callable[..., QA]) -> None:
+    """QA_PRIORITY=suspects keeps working: the most suspicious come first, and the queue still
+    empties (the suspects query applies the majority's limit; the reservation the exact one)."""
+    qa = assisted(snapshots=12, products=2, qa_session_size=4, qa_priority="suspects")
+    ids = sorted(qa.snapshot_ids)
+    score(qa, {i: (0.9 if n < 4 else -1.0) for n, i in enumerate(ids)})
+    first = answer_all(qa, "alice", {i: False for i in ids[:4]})
+    assert sorted(first) == ids[:4]
+    names = iter(f"qa{n}" for n in range(100))
+    while qa.sql("SELECT id FROM snapshots WHERE status = 'pending' LIMIT 1"):
+        answer_all(qa, next(names), dict.fromkeys(ids, True) | dict.fromkeys(ids[:4], False))
+    statuses = {r["id"]: r["status"] for r in qa.sql("SELECT id, status FROM snapshots")}
+    assert [statuses[i] for i in ids] == ["mismatch"] * 4 + ["match"] * 8
