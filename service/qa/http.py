@@ -14,7 +14,7 @@ from litestar.response import Stream
 
 from service.errors import InvalidInput
 from service.http.schema import RowId, error_responses
-from service.qa import reports, sessions
+from service.qa import assisted, reports, sessions
 from service.qa.models import (
     LeaderboardEntry,
     QASession,
@@ -150,9 +150,19 @@ class QAController(Controller):
     )
     async def leaderboard(self, services: Services, qa_user: str) -> list[LeaderboardEntry]:
         """Accuracy points: 1000 x the Wilson lower bound (95%) of agreement with the final
-        status on resolved snapshots. Activity points: verdicts in completed sessions."""
+        status on resolved snapshots. Activity points: verdicts in completed sessions. Under
+        QA_CONSENSUS=assisted, `reliability` is the rule's estimate of each reviewer."""
         standings = await reports.leaderboard(services.db)
-        return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
+        rules = _rules(services)
+        if not rules.assisted:
+            return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
+        known = await assisted.knowledge(services.db, rules.model)
+        return [
+            LeaderboardEntry(
+                **dataclasses.asdict(s), reliability=round(known.reliability(s.username), 4)
+            )  # fmt: skip
+            for s in standings
+        ]
 
     @get(
         "/export",

@@ -152,6 +152,8 @@ def test_with_history_one_agreeing_verdict_settles_and_a_disagreeing_one_asks_fo
         assert shown["confidence"] == pytest.approx(odds / (1 + odds), abs=1e-6)
         assert 0.85 <= r <= 0.95
     assert snapshot(qa, doubted)["status"] == "pending"  # the model said yes, alice no
+    [alice] = qa.client.get("/qa/leaderboard", headers=user("x")).json()
+    assert alice["reliability"] == pytest.approx(max(counted.values()), abs=0.02)
     assert answer_all(qa, "bob", {doubted: True}) == [doubted]
     # 1-1 with the model's 0.98 is not 0.99: a third reviewer decides
     assert snapshot(qa, doubted)["status"] == "pending"
@@ -173,6 +175,8 @@ def test_the_majority_rule_leaves_the_model_columns_alone(make_qa: Callable[...,
     [row] = qa.sql("SELECT prior, posterior, verdicts_needed, settled_by FROM snapshots")
     assert set(row.values()) == {None}
     assert {r["reliability"] for r in qa.sql("SELECT reliability FROM qa_assignments")} == {None}
+    board = qa.client.get("/qa/leaderboard", headers=user("x")).json()
+    assert ["reliability" in entry for entry in board] == [False, False]  # as specified
 
 
 def test_suspects_first_under_the_assisted_rule(assisted: Callable[..., QA]) -> None:
