@@ -70,7 +70,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 bench: $(STAMP) ## run the benchmarks: a table and one JSON line
 	$(PY) -m scripts.bench
 
-simulate: $(STAMP) ## simulated QAs clear a seeded queue via the API (ARGS="--url URL --qas N ...")
+simulate: $(STAMP) ## both QA consensus rules on the same simulated verdicts, scored on the truth (ARGS="--catalog demo ...")
 	$(PY) -m scripts.simulate $(ARGS)
 
 loadtest: $(STAMP) ## loopback load test: job and QA clients for 60 s, then proof nothing was lost (ARGS="--seconds N")

@@ -1,39 +1,53 @@
-"""`make simulate`: simulated QAs work the seeded queue through the HTTP API.
+"""`make simulate`: both QA consensus rules on the same stream of verdicts, scored on the truth.
 
-Each simulated QA answers correctly with probability ACCURACY (default 0.9), independently.
-Afterwards the run is scored against the demo catalog's known truth (`snapshot_truth`):
+Catalogs: the generated demo catalog (1,000 snapshots, 5% attributed to the wrong product)
+and the real shelf photos in ../shared/data/trax-sample (100 snapshots, imported with 10% of
+them put in the other product's folder). Each is seeded once; every run works its own copy.
 
-- consensus accuracy: resolved snapshots whose status matches the truth;
-- human verdicts per resolved snapshot (the early-stopping majority: 2, or 3 after a split);
-- the always-3-votes baseline on the same run: each snapshot settled 2-0 gets the third
-  verdict it would have got (drawn from a QA of the same accuracy), and is scored as a
-  majority of 3. Its statuses equal ours by construction (a 2-0 majority cannot be overturned),
-  which the report checks; only the number of human verdicts differs.
+Crowds: ten reviewers right 90% of the time (`p0.9`), and a mixed crowd of seven (`mixed`:
+two each at 0.95, 0.9 and 0.8, and one random clicker at 0.5). A reviewer's verdict on a
+snapshot is fixed by (seed, reviewer, snapshot), so the two rules hear the same answer
+whenever they ask the same reviewer about the same snapshot.
 
-    python -m scripts.simulate                     # fresh temp database, in-process app
-    python -m scripts.simulate --url http://127.0.0.1:8001   # a running, seeded server;
-                                                   # truth is read from DATABASE_URL
+Each run lets the reviewers clear the queue through the QA API in parallel threads, under
+QA_CONSENSUS=majority or assisted, then reports human verdicts per snapshot, accuracy
+against the truth and mis-attributed snapshots caught. `assisted, model inverted` runs the
+assisted rule with every suspicion score negated: a model that trusts exactly the snapshots
+it should doubt.
+
+    python -m scripts.simulate                    # every catalog, crowd and rule
+    python -m scripts.simulate --catalog trax --crowd mixed
+    python -m scripts.simulate --url http://127.0.0.1:8001 --qas 10 --accuracy 0.9
+        # one run against a running, seeded server (whatever rule it runs); the truth is
+        # read from DATABASE_URL
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import random
+import shutil
+import sqlite3
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import msgspec
 
-from service.config import SQL_DIR, Settings, load_settings
+from service.config import ROOT, SQL_DIR, Settings, load_settings
 from service.db import Engine, create_engine, migrate
+
+TRAX = ROOT.parent / "shared" / "data" / "trax-sample"
+TRAX_WRONG_SHARE = 0.10
 
 
 class Client(Protocol):
@@ -41,57 +55,80 @@ class Client(Protocol):
     def patch(self, url: str, **kwargs: Any) -> httpx.Response: ...
 
 
+@dataclass(frozen=True)
+class Crowd:
+    name: str
+    accuracies: tuple[float, ...]  # one per reviewer
+
+
+CROWDS = {
+    "p0.9": Crowd("p0.9", (0.9,) * 10),
+    "mixed": Crowd("mixed", (0.95, 0.95, 0.9, 0.9, 0.8, 0.8, 0.5)),
+}
+
+
 @dataclass
 class Options:
-    qas: int = 10
-    accuracy: float = 0.9
-    session_size: int = 50
-    seed: int = 1
-    url: str | None = None
+    session_size: int = 20
+    seed: int = 1  # names the reviewers (sim-qa-SEED-N)
+    draws: int = 1  # seeds the verdicts and trax-sample's mis-attributions
+    repeats: int = 5  # trax runs (draws seed, seed + 1, ...), summed: 100 snapshots are few
     stall_seconds: float = 20.0
-    products: int = 20  # the in-process demo catalog's size
+    products: int = 20  # the demo catalog's size
     per_product: int = 50
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    catalog: str  # "demo" or "trax"
+    crowd: Crowd
+    consensus: str  # "majority" or "assisted"
+    inverted: bool = False  # every suspicion score negated
+    runs: int = 1  # summed over this many draws
+
+    @property
+    def rule(self) -> str:
+        return f"{self.consensus}, model inverted" if self.inverted else self.consensus
 
 
 @dataclass
-class Report:
+class Result:
+    scenario: Scenario
     snapshots: int
     resolved: int
-    consensus_correct: int
     verdicts: int
-    qa_correct: int
-    baseline_correct: int
-    baseline_same_status: int
+    correct: int
     wrong_attributions: int
-    wrong_caught: int
+    caught: int
+    settled_assisted: int
     seconds: float
-    accuracy: float
 
-    def lines(self) -> list[str]:
-        p = self.accuracy
-        majority3 = p**3 + 3 * p * p * (1 - p)
-        per = self.verdicts / self.resolved if self.resolved else 0.0
-        return [
-            f"snapshots with known truth   {self.snapshots}",
-            f"resolved                     {self.resolved}  ({self.seconds:.1f}s)",
-            f"single QA accuracy           {self.qa_correct / max(self.verdicts, 1):.3f}"
-            f"  (configured {p:.2f})",
-            "",
-            f"{'':28} {'early stop':>12} {'always 3':>12}",
-            f"{'consensus accuracy':28} {self.consensus_correct / max(self.resolved, 1):>12.3f}"
-            f" {self.baseline_correct / max(self.resolved, 1):>12.3f}",
-            f"{'human verdicts / snapshot':28} {per:>12.3f} {3.0:>12.3f}",
-            f"{'human verdicts in all':28} {self.verdicts:>12} {3 * self.resolved:>12}",
-            "",
-            f"verdicts saved               {1 - per / 3:.1%}",
-            f"same status as always-3      {self.baseline_same_status}/{self.resolved}",
-            f"expected majority-of-3 acc.  {majority3:.3f}",
-            f"misattributed caught         {self.wrong_caught}/{self.wrong_attributions}"
-            " (ended 'mismatch')",
-        ]
+    def __add__(self, other: Result) -> Result:
+        return Result(
+            dataclasses.replace(self.scenario, runs=self.scenario.runs + other.scenario.runs),
+            self.snapshots + other.snapshots, self.resolved + other.resolved,
+            self.verdicts + other.verdicts, self.correct + other.correct,
+            self.wrong_attributions + other.wrong_attributions, self.caught + other.caught,
+            self.settled_assisted + other.settled_assisted, self.seconds + other.seconds,
+        )  # fmt: skip
+
+    @property
+    def per_snapshot(self) -> float:
+        return self.verdicts / self.resolved if self.resolved else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.resolved if self.resolved else 0.0
 
 
-# -- the simulated QAs --------------------------------------------------------------------------
+# -- the simulated reviewers --------------------------------------------------------------------
+
+
+def verdict(seed: int, reviewer: int, snapshot_id: int, truth: bool, accuracy: float) -> bool:
+    """The reviewer's fixed answer on this snapshot: right with probability `accuracy`."""
+    draw = random.Random(f"{seed}/{reviewer}/{snapshot_id}").random()  # seeded by SHA-512
+    return truth if draw < accuracy else not truth
 
 
 class Shared:
@@ -110,25 +147,25 @@ def _pending(engine: Engine) -> int:
     return sum(int(r["snapshots"]) for r in rows if r["status"] == "pending")
 
 
-def _qa(client: Client, name: str, truth: dict[int, bool], options: Options, engine: Engine,
-        shared: Shared, rng: random.Random) -> None:  # fmt: skip
-    headers = {"username": name}
+def _reviewer(client: Client, index: int, accuracy: float, truth: dict[int, bool],
+              options: Options, engine: Engine, shared: Shared) -> None:  # fmt: skip
+    headers = {"username": f"sim-qa-{options.seed}-{index}"}
     try:
         while time.monotonic() - shared.last_progress < options.stall_seconds:
             response = client.post("/qa/session", headers=headers)
             if response.status_code == 400:
                 if response.json().get("error") == "Session already exists":
-                    raise RuntimeError(f"{name} has an open session from an earlier run")
+                    raise RuntimeError(f"{headers['username']} has an open session already")
                 if _pending(engine) == 0:
                     return
-                time.sleep(0.02)  # what is left is held by others; a split may free a slot
+                time.sleep(0.02)  # what is left is held by others; a verdict may free a slot
                 continue
             response.raise_for_status()
             session = response.json()
             for item in session["snapshots"]:
                 snapshot_id = item["snapshot_id"]
-                correct = truth.get(snapshot_id, True)
-                answer = correct if rng.random() < options.accuracy else not correct
+                answer = verdict(options.draws, index, snapshot_id,
+                                 truth.get(snapshot_id, True), accuracy)  # fmt: skip
                 result = client.patch(
                     f"/qa/session/{session['session_id']}/snapshot/{snapshot_id}",
                     json={"is_match": answer}, headers=headers,
@@ -136,7 +173,7 @@ def _qa(client: Client, name: str, truth: dict[int, bool], options: Options, eng
                 result.raise_for_status()
                 shared.progress()
     except Exception as exc:  # reported once all threads are done
-        shared.errors.append(f"{name}: {exc!r}")
+        shared.errors.append(f"{headers['username']}: {exc!r}")
 
 
 def _truth(engine: Engine) -> dict[int, bool]:
@@ -144,7 +181,7 @@ def _truth(engine: Engine) -> dict[int, bool]:
     return {r["snapshot_id"]: r["product_id"] == r["true_product_id"] for r in rows}
 
 
-def work_queue(client: Client, engine: Engine, options: Options) -> float:
+def work_queue(client: Client, engine: Engine, crowd: Crowd, options: Options) -> float:
     truth = _truth(engine)
     if not truth:
         raise SystemExit("no snapshot has a known truth: seed the demo catalog first")
@@ -152,18 +189,9 @@ def work_queue(client: Client, engine: Engine, options: Options) -> float:
     started = time.monotonic()
     threads = [
         threading.Thread(
-            target=_qa,
-            args=(
-                client,
-                f"sim-qa-{options.seed}-{i}",
-                truth,
-                options,
-                engine,
-                shared,
-                random.Random(f"{options.seed}/{i}"),
-            ),
+            target=_reviewer, args=(client, i, accuracy, truth, options, engine, shared)
         )  # fmt: skip
-        for i in range(options.qas)
+        for i, accuracy in enumerate(crowd.accuracies)
     ]
     for thread in threads:
         thread.start()
@@ -174,102 +202,273 @@ def work_queue(client: Client, engine: Engine, options: Options) -> float:
     return time.monotonic() - started
 
 
-# -- scoring ------------------------------------------------------------------------------------
-
-
-def score(engine: Engine, options: Options, seconds: float) -> Report:
+def score(engine: Engine, scenario: Scenario, seconds: float, after_id: int = 0) -> Result:
+    """The run's figures over the snapshots with a known truth and an id above `after_id`."""
     from service.qa import voting
 
-    truth_rows = engine.read(lambda s: s.fetch_all("catalog_truth"))
-    verdict_rows = engine.read(lambda s: s.raw(
-        "SELECT snapshot_id, is_match FROM qa_assignments WHERE is_match IS NOT NULL"))  # fmt: skip
-    by_snapshot: dict[int, list[bool]] = {}
-    for row in verdict_rows:
-        by_snapshot.setdefault(row["snapshot_id"], []).append(bool(row["is_match"]))
-    rng = random.Random(f"baseline/{options.seed}")
-    resolved = correct = verdicts = qa_correct = base_correct = same = 0
-    wrong = caught = 0
+    truth_rows = [r for r in engine.read(lambda s: s.fetch_all("catalog_truth"))
+                  if r["snapshot_id"] > after_id]  # fmt: skip
+    settled = engine.read(lambda s: s.raw(
+        "SELECT id FROM snapshots WHERE settled_by = 'assisted'"))  # fmt: skip
+    assisted = {row["id"] for row in settled}
+    resolved = verdicts = correct = wrong = caught = by_model = 0
     for row in truth_rows:
         is_match = row["product_id"] == row["true_product_id"]
         wrong += not is_match
         if row["status"] == voting.PENDING:
             continue
         resolved += 1
-        ours = by_snapshot.get(row["snapshot_id"], [])
-        verdicts += len(ours)
-        qa_correct += sum(v == is_match for v in ours)
+        verdicts += row["votes_match"] + row["votes_mismatch"]
         correct += (row["status"] == voting.MATCH) == is_match
         caught += (not is_match) and row["status"] == voting.MISMATCH
-        three = list(ours)
-        while len(three) < 3:  # the verdict early stopping saved, from a QA just as accurate
-            three.append(is_match if rng.random() < options.accuracy else not is_match)
-        baseline = voting.status(sum(three), 3 - sum(three), 3)
-        base_correct += (baseline == voting.MATCH) == is_match
-        same += baseline == row["status"]
-    return Report(
-        snapshots=len(truth_rows), resolved=resolved, consensus_correct=correct,
-        verdicts=verdicts, qa_correct=qa_correct, baseline_correct=base_correct,
-        baseline_same_status=same, wrong_attributions=wrong, wrong_caught=caught,
-        seconds=seconds, accuracy=options.accuracy,
+        by_model += row["snapshot_id"] in assisted
+    return Result(scenario, len(truth_rows), resolved, verdicts, correct, wrong, caught,
+                  by_model, seconds)  # fmt: skip
+
+
+# -- catalogs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Template:
+    """A seeded database to copy for each run, its blobs, and the snapshots to score."""
+
+    database: Path
+    blobs: Path
+    after_id: int = 0  # snapshots up to this id are history, not scored
+
+
+def _settings(database: Path, blobs: Path, **changes: Any) -> Settings:
+    return msgspec.structs.replace(
+        load_settings(environ={}, dotenv=None),
+        database_url=f"sqlite:///{database}", storage_url=f"file://{blobs}",
+        worker_enabled=False, log_level="warning", **changes,
     )  # fmt: skip
 
 
-# -- where the app runs -----------------------------------------------------------------------
+def _misattributed_copy(source: Path, target: Path, seed: int) -> dict[str, str]:
+    """Copy trax-sample with a share of snapshots in the other product's folder; returns
+    {"folder/file": true upc} for every snapshot."""
+    upcs = sorted(p.name for p in (source / "snapshots").iterdir() if p.is_dir())
+    if not (target / "products").exists():
+        shutil.copytree(source / "products", target / "products")
+    files = [(upc, f) for upc in upcs for f in sorted((source / "snapshots" / upc).glob("*.jpg"))]
+    rng = random.Random(f"trax/{seed}")
+    moved = set(rng.sample(range(len(files)), round(TRAX_WRONG_SHARE * len(files))))
+    truth = {}
+    for number, (upc, path) in enumerate(files):
+        folder = upc
+        if number in moved:
+            folder = rng.choice([u for u in upcs if u != upc])
+        (target / "snapshots" / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / "snapshots" / folder / path.name)
+        truth[f"{folder}/{path.name}"] = upc
+    return truth
 
 
-@contextmanager
-def in_process(options: Options) -> Iterator[tuple[Client, Engine]]:
-    """A fresh temp database with the demo catalog, served in-process."""
-    import msgspec
-    from litestar.testing import TestClient
+async def _import_trax(services: Any, options: Options, work: Path, after_id: int) -> str:
+    from service.catalog import store
+    from service.catalog.importer import import_catalog
 
-    from service.app import create_app
+    folder = work / f"trax-{options.draws}"
+    truth = _misattributed_copy(TRAX, folder, options.draws)
+    report = await import_catalog(services, folder)
+    rows = await services.db.fetch_all("qa_export_page", {"after_id": after_id, "limit": 10**6})
+    for row in rows:
+        snapshot = await services.db.fetch_one(
+            "catalog_snapshot_by_id", {"snapshot_id": row["snapshot_id"]}
+        )
+        true_id = await store.product_id(services, truth[snapshot["source"]])
+        await services.db.execute(
+            "catalog_insert_truth", {"snapshot_id": row["snapshot_id"], "true_product_id": true_id}
+        )
+    return report.summary()
+
+
+async def _refresh_scores(services: Any) -> None:
+    """Score every snapshot again on the whole collection, as the background catch-up does
+    within a day (uploads are scored as they arrive, the first ones against few neighbours)."""
+    from service.clock import utcnow
+    from service.similarity.suspects import BATCH, rescore
+
+    started = utcnow()
+    while await rescore(services, BATCH, stale_after=utcnow() - started):
+        pass
+
+
+async def _seed(settings: Settings, catalog: str, options: Options, work: Path,
+                after_id: int) -> str:  # fmt: skip
     from service.catalog.seed import seed_catalog
     from service.services import open_services
 
-    with ExitStack() as stack:
-        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="simulate-")))
-        settings = msgspec.structs.replace(
-            load_settings(environ={}, dotenv=None),
-            database_url=f"sqlite:///{root / 'simulate.db'}",
-            storage_url=f"file://{root / 'blobs'}",
-            worker_enabled=False, log_level="warning", qa_session_size=options.session_size,
-        )  # fmt: skip
-        engine = create_engine(settings.database_url, SQL_DIR)
-        stack.callback(engine.close)
-        migrate(engine, SQL_DIR)
-
-        async def seed() -> str:
-            async with open_services(settings) as services:
-                return await seed_catalog(services, False, options.products, options.per_product)
-
-        print(f"seeded: {asyncio.run(seed())}", file=sys.stderr)
-        app = create_app(settings, configure_logs=False)
-        client = stack.enter_context(TestClient(app=app, raise_server_exceptions=True))
-        yield client, engine
+    async with open_services(settings) as services:
+        if catalog == "demo":
+            summary = await seed_catalog(services, False, options.products, options.per_product)
+        else:
+            summary = await _import_trax(services, options, work, after_id)
+        await _refresh_scores(services)
+    return summary
 
 
-@contextmanager
-def remote(options: Options, settings: Settings) -> Iterator[tuple[Client, Engine]]:
+def _last_id(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute("SELECT COALESCE(MAX(id), 0) FROM snapshots").fetchone()[0])
+
+
+def prepare(catalog: str, options: Options, work: Path, history: Path | None = None) -> Template:
+    """Seed `catalog` once into work/: into a fresh database, or into a copy of `history` (a
+    database after a run, whose snapshots are then history and not scored)."""
+    database = work / f"{catalog.replace(' ', '-')}-{options.draws}.db"
+    blobs = work / "blobs"
+    database.unlink(missing_ok=True)
+    if history is not None:
+        _copy_database(history, database)
+    after_id = _last_id(database) if history is not None else 0
+    settings = _settings(database, blobs)
     engine = create_engine(settings.database_url, SQL_DIR)
     try:
-        with httpx.Client(base_url=options.url or "", timeout=30) as client:
-            yield client, engine
+        migrate(engine, SQL_DIR)
+    finally:
+        engine.close()
+    summary = asyncio.run(_seed(settings, catalog.split()[0], options, work, after_id))
+    print(f"{catalog} ({options.draws}): {summary}", file=sys.stderr)
+    return Template(database, blobs, after_id)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def run_scenario(scenario: Scenario, template: Template, options: Options,
+                 work: Path) -> tuple[Result, Path]:  # fmt: skip
+    """One run on a copy of the template; returns its figures and its database."""
+    from litestar.testing import TestClient
+
+    from service.app import create_app
+
+    name = f"run-{scenario.catalog}-{scenario.crowd.name}-{scenario.rule}.db"
+    database = work / "".join(c if c.isalnum() or c in ".-" else "-" for c in name)
+    _copy_database(template.database, database)
+    settings = _settings(database, template.blobs, qa_session_size=options.session_size,
+                         qa_consensus=scenario.consensus)  # fmt: skip
+    engine = create_engine(settings.database_url, SQL_DIR)
+    try:
+        if scenario.inverted:
+            engine.write(lambda s: s.raw("UPDATE snapshot_suspicion SET suspicion = -suspicion"))
+        app = create_app(settings, configure_logs=False)
+        with TestClient(app=app, raise_server_exceptions=True) as client:
+            seconds = work_queue(client, engine, scenario.crowd, options)
+        return score(engine, scenario, seconds, template.after_id), database
     finally:
         engine.close()
 
 
-def run(options: Options) -> Report:
-    if options.url:
-        context = remote(options, load_settings())
-    else:
-        from service.logs import configure_logging
+# -- reports ----------------------------------------------------------------------------------
 
-        configure_logging("warning", "console")
-        context = in_process(options)
-    with context as (client, engine):
-        seconds = work_queue(client, engine, options)
-        return score(engine, options, seconds)
+
+HEADER = (f"{'catalog':16} {'crowd':6} {'rule':25} {'verdicts/snapshot':>17} {'accuracy':>9} "
+          f"{'caught':>8} {'by model':>9} {'time':>6}")  # fmt: skip
+
+
+def line(result: Result) -> str:
+    s = result.scenario
+    caught = f"{result.caught}/{result.wrong_attributions}"
+    share = result.settled_assisted / max(result.resolved, 1)
+    return (f"{s.catalog:16} {s.crowd.name:6} {s.rule:25} {result.per_snapshot:>17.3f} "
+            f"{result.accuracy:>9.3f} {caught:>8} {share:>9.0%} "
+            f"{result.seconds:>5.1f}s")  # fmt: skip
+
+
+WARM_TRAX = "trax after demo"
+
+
+@dataclass
+class Suite:
+    catalogs: list[str] = field(default_factory=lambda: ["demo", "trax", WARM_TRAX])
+    crowds: list[str] = field(default_factory=lambda: ["p0.9", "mixed"])
+    inverted: bool = True  # also the assisted rule with the model inverted, on crowd p0.9
+
+    def scenarios(self, catalog: str, crowd: str) -> Iterator[Scenario]:
+        for consensus in ("majority", "assisted"):
+            yield Scenario(catalog, CROWDS[crowd], consensus)
+        if self.inverted and crowd == "p0.9" and catalog != WARM_TRAX:
+            yield Scenario(catalog, CROWDS[crowd], "assisted", inverted=True)
+
+
+def _runs(suite: Suite, catalog: str, crowd: str, template: Template, options: Options,
+          work: Path) -> Iterator[tuple[Result, Path]]:  # fmt: skip
+    for scenario in suite.scenarios(catalog, crowd):
+        yield run_scenario(scenario, template, options, work)
+
+
+def run_suite(suite: Suite, options: Options, echo: bool = True) -> list[Result]:
+    """Every scenario of the suite; the trax ones `options.repeats` times over, summed.
+
+    `trax after demo` imports trax-sample into the database the demo's assisted run left, so
+    its history (the prior's calibration, reviewers' reliability) carries over.
+    """
+    from service.logs import configure_logging
+
+    configure_logging("warning", "console")
+    results: list[Result] = []
+
+    def report(result: Result) -> None:
+        results.append(result)
+        if echo:
+            print(line(result), flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="simulate-") as tmp:
+        work = Path(tmp)
+        if echo:
+            print(f"QA_SESSION_SIZE={options.session_size}, QA_VOTES=3, QA_CONFIDENCE=0.99, "
+                  f"seed {options.seed}; trax summed over {options.repeats} runs\n\n{HEADER}",
+                  flush=True)  # fmt: skip
+        after_demo: dict[str, Path] = {}  # crowd -> the database the demo's assisted run left
+        if "demo" in suite.catalogs:
+            template = prepare("demo", options, work)
+            for crowd in suite.crowds:
+                for result, database in _runs(suite, "demo", crowd, template, options, work):
+                    report(result)
+                    if result.scenario.rule == "assisted":
+                        after_demo[crowd] = database
+        for catalog in ("trax", WARM_TRAX):
+            if catalog not in suite.catalogs:
+                continue
+            for crowd in suite.crowds:
+                if catalog == WARM_TRAX and crowd not in after_demo:
+                    raise SystemExit(f"{WARM_TRAX!r} needs the demo catalog's runs first")
+                summed: dict[str, Result] = {}
+                for draws in range(options.seed, options.seed + options.repeats):
+                    this = dataclasses.replace(options, draws=draws)
+                    history = after_demo.get(crowd) if catalog == WARM_TRAX else None
+                    template = prepare(catalog, this, work, history)
+                    for result, _ in _runs(suite, catalog, crowd, template, this, work):
+                        rule = result.scenario.rule
+                        summed[rule] = summed[rule] + result if rule in summed else result
+                for result in summed.values():
+                    report(result)
+    return results
+
+
+# -- one run against a running server -----------------------------------------------------------
+
+
+@contextmanager
+def remote(url: str, settings: Settings) -> Iterator[tuple[Client, Engine]]:
+    engine = create_engine(settings.database_url, SQL_DIR)
+    with ExitStack() as stack:
+        stack.callback(engine.close)
+        client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+        yield client, engine
+
+
+def run_remote(url: str, crowd: Crowd, options: Options) -> Result:
+    settings = load_settings()
+    with remote(url, settings) as (client, engine):
+        seconds = work_queue(client, engine, crowd, options)
+        scenario = Scenario("server", crowd, settings.qa_consensus)
+        return score(engine, scenario, seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,24 +477,35 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--qas", type=int, default=10, help="simulated QAs (default 10)")
-    parser.add_argument("--accuracy", type=float, default=0.9, help="each QA's (default 0.9)")
-    parser.add_argument("--session-size", type=int, default=50,
-                        help="QA_SESSION_SIZE in-process (default 50)")  # fmt: skip
+    parser.add_argument("--catalog", choices=["demo", "trax", "all"], default="all",
+                        help="demo, trax (cold, and after the demo), or all")  # fmt: skip
+    parser.add_argument("--crowd", choices=[*CROWDS, "both"], default="both")
+    parser.add_argument("--session-size", type=int, default=20,
+                        help="QA_SESSION_SIZE (default 20)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--url", help="a running server instead of an in-process app")
-    parser.add_argument("--products", type=int, default=20, help="demo products (default 20)")
-    parser.add_argument(
-        "--per-product", type=int, default=50, help="demo snapshots per product (default 50)"
-    )
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="trax runs to sum, seeds SEED, SEED+1, ... (default 5)")  # fmt: skip
+    parser.add_argument("--url", help="one run against a running server instead")
+    parser.add_argument("--qas", type=int, default=10, help="with --url: reviewers (default 10)")
+    parser.add_argument("--accuracy", type=float, default=0.9,
+                        help="with --url: each reviewer's (default 0.9)")  # fmt: skip
     args = parser.parse_args(argv)
-    if not 0.0 <= args.accuracy <= 1.0 or args.qas < 1:
-        parser.error("--accuracy must be in [0, 1] and --qas at least 1")
-    options = Options(qas=args.qas, accuracy=args.accuracy, session_size=args.session_size,
-                      seed=args.seed, url=args.url, products=args.products,
-                      per_product=args.per_product)  # fmt: skip
-    report = run(options)
-    print("\n".join(report.lines()))
+    if not 0.0 <= args.accuracy <= 1.0 or args.qas < 1 or args.session_size < 1:
+        parser.error("--accuracy must be in [0, 1], --qas and --session-size at least 1")
+    options = Options(session_size=args.session_size, seed=args.seed, draws=args.seed,
+                      repeats=max(args.repeats, 1), url=args.url)  # fmt: skip
+    if args.url:
+        crowd = Crowd(f"p{args.accuracy:g}", (args.accuracy,) * args.qas)
+        print(HEADER)
+        print(line(run_remote(args.url, crowd, options)))
+        return 0
+    catalogs = {"demo": ["demo"], "trax": ["trax"], "all": ["demo", "trax", WARM_TRAX]}[
+        args.catalog
+    ]
+    if "trax" in catalogs and not TRAX.is_dir():
+        raise SystemExit(f"{TRAX} is missing: run with --catalog demo")
+    crowds = list(CROWDS) if args.crowd == "both" else [args.crowd]
+    run_suite(Suite(catalogs, crowds), options)
     return 0
 
 

@@ -62,6 +62,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     qa_votes: int = 3
     qa_session_ttl: float = 30 * 60.0
     qa_priority: str = "random"
+    qa_consensus: str = "majority"
+    qa_confidence: float = 0.99
     # similarity
     embedder: str = "default"
     model_dir: str = "var/models"  # where `make model` leaves ONNX files (EMBEDDER=onnx:NAME)
@@ -208,6 +210,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "qa_votes": _int(1, 15),
     "qa_session_ttl": _float(1, 7 * 86_400),
     "qa_priority": _choice("random", "suspects"),
+    "qa_consensus": _choice("majority", "assisted"),
+    "qa_confidence": _float(0.9, 0.9999),
     "embedder": _text,
     "model_dir": _text,
 }

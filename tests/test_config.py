@@ -43,6 +43,9 @@ def test_values_are_parsed_into_types() -> None:
         ("PROCESSING_DELAY", "0.4-0.1"),
         ("JOB_CONCURRENCY", "0"),
         ("ALLOW_PRIVATE_IMAGE_URLS", "maybe"),
+        ("QA_CONSENSUS", "crowdlab"),
+        ("QA_CONFIDENCE", "0.5"),
+        ("QA_CONFIDENCE", "1"),
         ("QA_VOTES", "2"),
     ],
 )
@@ -69,3 +72,11 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
 
 def test_every_setting_has_a_variable() -> None:
     assert sorted(env_names()) == sorted(f.upper() for f in Settings.__struct_fields__)
+
+
+def test_qa_consensus_settings() -> None:
+    settings = load_settings(
+        environ={"QA_CONSENSUS": "Assisted", "QA_CONFIDENCE": "0.995"}, dotenv=None
+    )
+    assert (settings.qa_consensus, settings.qa_confidence) == ("assisted", 0.995)
+    assert (Settings().qa_consensus, Settings().qa_confidence) == ("majority", 0.99)

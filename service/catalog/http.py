@@ -24,6 +24,7 @@ from service.db import Row
 from service.errors import InvalidInput
 from service.http.schema import MAX_ROW_ID, RowId, error_responses
 from service.http.uploads import UPLOAD_ERROR_HANDLERS, check_upload_size
+from service.qa.consensus import reported
 from service.services import Services
 
 _UPLOAD_ERRORS = {
@@ -50,6 +51,7 @@ def _product(services: Services, row: Row) -> Product:
 
 
 def _snapshot(services: Services, row: Row) -> Snapshot:
+    confidence, settled_by = reported(row["status"], row["posterior"], row["settled_by"])
     return Snapshot(
         snapshot_id=row["id"],
         product=ProductRef(
@@ -67,6 +69,8 @@ def _snapshot(services: Services, row: Row) -> Snapshot:
         status=row["status"],
         created_at=as_utc(row["created_at"]),
         resolved_at=as_utc(row["resolved_at"]),
+        confidence=None if confidence is None else round(confidence, 6),
+        settled_by=settled_by,
     )
 
 

@@ -78,3 +78,9 @@ class Snapshot(msgspec.Struct):
     status: Literal["pending", "match", "mismatch"]
     created_at: datetime
     resolved_at: datetime | None
+    # QA_CONSENSUS=assisted: the posterior probability of `status`. Null while pending and
+    # for snapshots settled by the plain majority rule.
+    confidence: float | None = None
+    # How the status was reached: "majority" of QA_VOTES, or "assisted" (the posterior
+    # reached QA_CONFIDENCE); null while pending.
+    settled_by: Literal["majority", "assisted"] | None = None

@@ -14,7 +14,7 @@ from litestar.response import Stream
 
 from service.errors import InvalidInput
 from service.http.schema import RowId, error_responses, json_body_operation
-from service.qa import reports, sessions
+from service.qa import assisted, reports, sessions
 from service.qa.models import (
     LeaderboardEntry,
     QASession,
@@ -23,6 +23,7 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
+from service.similarity.state import similarity_for
 from service.strict_json import duplicate_key
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
@@ -69,7 +70,11 @@ def _view(services: Services, view: sessions.SessionView) -> QASession:
 
 
 def _rules(services: Services) -> sessions.Rules:
-    return sessions.Rules.from_settings(services.settings)
+    settings = services.settings
+    if settings.qa_consensus != "assisted":
+        return sessions.Rules.from_settings(settings)
+    # The assisted rule's prior reads the suspicion scores of the configured embedder.
+    return sessions.Rules.from_settings(settings, model=similarity_for(services).model)
 
 
 def _verdict(body: bytes) -> Verdict:
@@ -155,9 +160,19 @@ class QAController(Controller):
     )
     async def leaderboard(self, services: Services, qa_user: str) -> list[LeaderboardEntry]:
         """Accuracy points: 1000 x the Wilson lower bound (95%) of agreement with the final
-        status on resolved snapshots. Activity points: verdicts in completed sessions."""
+        status on resolved snapshots. Activity points: verdicts in completed sessions. Under
+        QA_CONSENSUS=assisted, `reliability` is the rule's estimate of each reviewer."""
         standings = await reports.leaderboard(services.db)
-        return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
+        rules = _rules(services)
+        if not rules.assisted:
+            return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
+        known = await assisted.knowledge(services.db, rules.model)
+        return [
+            LeaderboardEntry(
+                **dataclasses.asdict(s), reliability=round(known.reliability(s.username), 4)
+            )  # fmt: skip
+            for s in standings
+        ]
 
     @get(
         "/export",
@@ -173,7 +188,9 @@ class QAController(Controller):
         status: Literal["match", "mismatch", "pending"] | None = None,
         format: Literal["csv", "jsonl"] = "csv",
     ) -> Response:
-        """Columns: snapshot_id, product_upc, image_url, votes_match, votes_mismatch, status."""
+        """Columns: snapshot_id, product_upc, image_url, votes_match, votes_mismatch, status,
+        confidence (the posterior of the status; empty under the majority rule or while
+        pending), settled_by (majority or assisted; empty while pending)."""
         media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
         name = f"snapshots-{status or 'all'}.{format}"
         return Stream(

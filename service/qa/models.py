@@ -36,7 +36,7 @@ class Remaining(msgspec.Struct):
     remaining_snapshots_quantity: int
 
 
-class LeaderboardEntry(msgspec.Struct):
+class LeaderboardEntry(msgspec.Struct, omit_defaults=True):
     """One QA's standing. See the README for the formula."""
 
     rank: int
@@ -45,3 +45,6 @@ class LeaderboardEntry(msgspec.Struct):
     accuracy_points: int
     reviewed: int
     agreement_rate: float | None
+    # QA_CONSENSUS=assisted: the estimated chance that this reviewer's verdict is right, as the
+    # rule counts it (0.5 to 0.95; 0.85 for a new reviewer). Absent under the majority rule.
+    reliability: float | None = None

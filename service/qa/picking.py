@@ -1,8 +1,9 @@
 """Which snapshots a new QA session is offered, in the order they are tried.
 
 A picker returns candidates (rows with `id` and `product_id`) that are pending, can take one
-more reservation and were never given to this user. Candidates are only a proposal read
-without locks: the session transaction re-checks each one with a conditional UPDATE.
+more reservation and were never given to this user (under QA_CONSENSUS=assisted: fewer
+reservations than its `verdicts_needed`). Candidates are only a proposal read without locks:
+the session transaction re-checks each one with a conditional UPDATE.
 
 `random` (the default) walks the (status, rand_key) index from a random start point and wraps
 around, instead of `ORDER BY RAND()`, which would sort the whole queue on every request.
@@ -24,6 +25,7 @@ class PickRequest:
     majority: int
     limit: int
     rng: random.Random
+    assisted: bool = False  # QA_CONSENSUS=assisted: each snapshot's own verdicts_needed limits
 
 
 Picker = Callable[[Session, PickRequest], list[Row]]
@@ -35,6 +37,7 @@ def pick_random(session: Session, request: PickRequest) -> list[Row]:
         "majority": request.majority,
         "start": request.rng.random(),
         "limit": request.limit,
+        "assisted": int(request.assisted),
     }
     rows = session.fetch_all("qa_pick_from", params)
     if len(rows) < request.limit:

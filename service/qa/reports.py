@@ -10,11 +10,13 @@ from typing import Literal
 import msgspec
 
 from service.db import Database, Row
+from service.qa import consensus
 from service.qa.leaderboard import QAStats, Standing, rank
 
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_COLUMNS = [
     "snapshot_id", "product_upc", "image_url", "votes_match", "votes_mismatch", "status",
+    "confidence", "settled_by",
 ]  # fmt: skip
 EXPORT_PAGE = 1000
 
@@ -69,6 +71,7 @@ async def export_rows(
 
 
 def _record(row: Row, image_url: Callable[[str], str]) -> dict[str, object]:
+    confidence, settled_by = consensus.reported(row["status"], row["posterior"], row["settled_by"])
     return {
         "snapshot_id": row["snapshot_id"],
         "product_upc": row["product_upc"],
@@ -76,6 +79,8 @@ def _record(row: Row, image_url: Callable[[str], str]) -> dict[str, object]:
         "votes_match": row["votes_match"],
         "votes_mismatch": row["votes_mismatch"],
         "status": row["status"],
+        "confidence": None if confidence is None else round(confidence, 6),
+        "settled_by": settled_by,
     }
 
 

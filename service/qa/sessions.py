@@ -7,7 +7,8 @@ The `_create`, `_vote` and `_expire` functions are transaction bodies (sync, run
 - Reservation is `UPDATE snapshots SET reserved = reserved + 1 WHERE id = ? AND <it still
   needs more verdicts than it has reservations>`: the condition is re-checked on the locked,
   current row, so two sessions racing for the last slot cannot both win (rowcount says who
-  did). Candidates come from a plain, possibly stale read; that only costs a retry.
+  did). Candidates come from a plain, possibly stale read; that only costs a retry. Under
+  QA_CONSENSUS=assisted the limit is the row's own `verdicts_needed` (service/qa/assisted.py).
 - "One open session per user" is the conditional `UPDATE qa_users SET open_session_id = ?
   WHERE open_session_id IS NULL`; "never the same snapshot twice" is the primary key
   (snapshot_id, username) of qa_assignments.
@@ -32,7 +33,7 @@ from service.clock import utcnow
 from service.config import Settings
 from service.db import Database, LockConflict, Row, Session
 from service.errors import Conflict, InvalidInput, NotFound
-from service.qa import voting
+from service.qa import assisted, voting
 from service.qa.picking import PickRequest, picker_for
 
 log = structlog.get_logger(__name__)
@@ -71,15 +72,25 @@ class Rules:
     votes: int
     ttl: timedelta
     priority: str = "random"
+    consensus: str = "majority"  # or "assisted" (service/qa/consensus.py)
+    confidence: float = 0.99  # the assisted rule's posterior threshold
+    model: str = ""  # the embedder whose suspicion scores feed the assisted rule's prior
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Rules:
+    def from_settings(cls, settings: Settings, model: str = "") -> Rules:
         return cls(
             size=settings.qa_session_size,
             votes=settings.qa_votes,
             ttl=timedelta(seconds=settings.qa_session_ttl),
             priority=settings.qa_priority,
+            consensus=settings.qa_consensus,
+            confidence=settings.qa_confidence,
+            model=model,
         )
+
+    @property
+    def assisted(self) -> bool:
+        return self.consensus == "assisted"
 
     @property
     def majority(self) -> int:
@@ -111,7 +122,28 @@ async def _transaction_with_retry(db: Database, fn: Callable[[Session], T], atte
 # -- create ---------------------------------------------------------------------------------
 
 
-def _reserve(session: Session, username: str, rules: Rules, rng: random.Random) -> list[Row]:
+async def _policy(db: Database, rules: Rules) -> assisted.Policy | None:
+    """What the assisted rule needs for one transaction (None under the majority rule)."""
+    if not rules.assisted:
+        return None
+    known = await assisted.knowledge(db, rules.model)
+    return assisted.Policy(rules.votes, rules.confidence, rules.model, known)
+
+
+def _take(session: Session, snapshot_id: int, rules: Rules, policy: assisted.Policy | None) -> bool:
+    if policy is not None:
+        return assisted.reserve(session, snapshot_id, policy)
+    params = {"snapshot_id": snapshot_id, "majority": rules.majority}
+    return session.execute("qa_reserve", params).rowcount == 1
+
+
+def _reserve(
+    session: Session,
+    username: str,
+    rules: Rules,
+    rng: random.Random,
+    policy: assisted.Policy | None = None,
+) -> list[Row]:
     """Reserve up to `rules.size` snapshots for this user; returns the reserved rows.
 
     Candidates are taken in the picker's order (random, or most suspicious first), but each
@@ -122,7 +154,8 @@ def _reserve(session: Session, username: str, rules: Rules, rng: random.Random) 
     want = rules.size
     # Over-fetch a little: under concurrency some candidates are taken before we get to them.
     limit = want + want // 2 + 8
-    offered = picker_for(rules.priority)(session, PickRequest(username, rules.majority, limit, rng))
+    request = PickRequest(username, rules.majority, limit, rng, assisted=policy is not None)
+    offered = picker_for(rules.priority)(session, request)
     taken: list[Row] = []
     last_tried = 0
     remaining = offered
@@ -135,8 +168,7 @@ def _reserve(session: Session, username: str, rules: Rules, rng: random.Random) 
         remaining = [row for row in remaining if row["id"] not in chosen]
         for row in sorted(batch, key=lambda r: r["id"]):
             last_tried = row["id"]
-            params = {"snapshot_id": row["id"], "majority": rules.majority}
-            if session.execute("qa_reserve", params).rowcount == 1:
+            if _take(session, row["id"], rules, policy):
                 taken.append(row)
     if len(taken) < want and len(offered) == limit:
         # Short because others won races, and the picker may have had more to offer: top up
@@ -144,13 +176,12 @@ def _reserve(session: Session, username: str, rules: Rules, rng: random.Random) 
         more = session.fetch_all(
             "qa_pick_after_id",
             {"username": username, "majority": rules.majority, "after_id": last_tried,
-             "limit": 2 * (want - len(taken)) + 8},
+             "limit": 2 * (want - len(taken)) + 8, "assisted": int(policy is not None)},
         )  # fmt: skip
         for row in more:
             if len(taken) == want:
                 break
-            params = {"snapshot_id": row["id"], "majority": rules.majority}
-            if session.execute("qa_reserve", params).rowcount == 1:
+            if _take(session, row["id"], rules, policy):
                 taken.append(row)
     return taken
 
@@ -160,7 +191,12 @@ def _items(session: Session, session_id: int) -> list[Row]:
 
 
 def _create(
-    session: Session, username: str, rules: Rules, now: datetime, rng: random.Random
+    session: Session,
+    username: str,
+    rules: Rules,
+    now: datetime,
+    rng: random.Random,
+    policy: assisted.Policy | None = None,
 ) -> SessionView:
     session.execute("qa_ensure_user", {"username": username, "now": now})
     created = session.execute("qa_insert_session", {"username": username, "now": now})
@@ -169,7 +205,7 @@ def _create(
     claimed = session.execute("qa_claim_user", {"username": username, "session_id": session_id})
     if claimed.rowcount != 1:
         raise SessionExists()  # rolls back the session row too
-    taken = _reserve(session, username, rules, rng)
+    taken = _reserve(session, username, rules, rng, policy)
     if not taken:
         raise NothingToValidate()
     # Snapshots of one product in a row: the reviewer's eye stays on one reference image.
@@ -192,7 +228,7 @@ async def create_session(
     """Start a session for `username`: SessionExists or NothingToValidate if it cannot."""
     await sweep(db, rules)
     body = partial(_create, username=username, rules=rules, now=utcnow(),
-                   rng=rng or random.Random())  # fmt: skip
+                   rng=rng or random.Random(), policy=await _policy(db, rules))  # fmt: skip
     return await _transaction_with_retry(db, body)
 
 
@@ -230,7 +266,9 @@ def _vote(
     is_match: bool,
     rules: Rules,
     now: datetime,
-) -> int:
+    policy: assisted.Policy | None = None,
+) -> tuple[int, bool]:
+    """Returns the session's unanswered count and whether this verdict settled the snapshot."""
     key = {"snapshot_id": snapshot_id, "username": username}
     assignment = session.fetch_one("qa_assignment", key)
     if assignment is None or assignment["session_id"] != session_id:
@@ -260,20 +298,25 @@ def _vote(
         "qa_count_verdict",
         {"snapshot_id": snapshot_id, "match": int(is_match), "mismatch": int(not is_match)},
     )
-    votes = session.fetch_one("qa_snapshot_votes", {"snapshot_id": snapshot_id})
-    assert votes is not None
-    decided = voting.status(votes["votes_match"], votes["votes_mismatch"], rules.votes)
-    if votes["status"] == voting.PENDING and decided != voting.PENDING:
-        session.execute(
-            "qa_resolve_snapshot", {"snapshot_id": snapshot_id, "status": decided, "now": now}
-        )
+    if policy is not None:
+        decision = assisted.count(session, snapshot_id, username, policy, now)
+        settled = decision is not None and decision.status != voting.PENDING
+    else:
+        votes = session.fetch_one("qa_snapshot_votes", {"snapshot_id": snapshot_id})
+        assert votes is not None
+        decided = voting.status(votes["votes_match"], votes["votes_mismatch"], rules.votes)
+        settled = votes["status"] == voting.PENDING and decided != voting.PENDING
+        if settled:
+            session.execute(
+                "qa_resolve_snapshot", {"snapshot_id": snapshot_id, "status": decided, "now": now}
+            )
     state = session.fetch_one("qa_session_by_id", {"session_id": session_id})
     assert state is not None
     remaining = state["size"] - state["answered"]
     if remaining <= 0:
         session.execute("qa_complete_session", {"session_id": session_id, "now": now})
         session.execute("qa_release_user", {"username": username, "session_id": session_id})
-    return max(remaining, 0)
+    return max(remaining, 0), settled
 
 
 async def vote(
@@ -281,14 +324,18 @@ async def vote(
 ) -> int:
     """Record a verdict; returns how many snapshots of the session remain unanswered."""
     now = utcnow()
+    policy = await _policy(db, rules)
     body = partial(_vote, username=username, session_id=session_id, snapshot_id=snapshot_id,
-                   is_match=is_match, rules=rules, now=now)  # fmt: skip
+                   is_match=is_match, rules=rules, now=now, policy=policy)  # fmt: skip
     try:
-        return await _transaction_with_retry(db, body)
+        remaining, settled = await _transaction_with_retry(db, body)
     except _Expired:
         await db.transaction(partial(_expire, session_id=session_id, now=now,
                                      cutoff=now - rules.ttl))  # fmt: skip
         raise NotInSession("Session expired; start a new one") from None
+    if settled and policy is not None:
+        assisted.learner_for(db).resolved()  # what is learnt grows with the history
+    return remaining
 
 
 # -- TTL release ----------------------------------------------------------------------------

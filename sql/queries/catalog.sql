@@ -53,6 +53,7 @@ VALUES (:product_id, :image_key, :image_width, :image_height, :image_format, :co
 -- A snapshot with its product and voting state.
 SELECT s.id, s.image_key, s.image_width, s.image_height, s.image_format, s.source,
        s.status, s.votes_match, s.votes_mismatch, s.created_at, s.resolved_at,
+       s.posterior, s.settled_by,
        p.id AS product_id, p.upc AS product_upc, p.name AS product_name,
        p.image_key AS product_image_key
 FROM snapshots s

@@ -10,12 +10,15 @@ WHERE username = :username AND open_session_id IS NULL;
 
 -- name: qa_pick_from
 -- Random queue order: pending snapshots that can take one more reservation and that this user
--- never had, walking the (status, rand_key) index up from a random start point.
+-- never had, walking the (status, rand_key) index up from a random start point. With
+-- :assisted = 1 (QA_CONSENSUS=assisted) the limit is the snapshot's own verdicts_needed (NULL:
+-- not assessed yet, so it can take one).
 SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.status = 'pending'
   AND s.rand_key >= :start
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )
@@ -28,7 +31,8 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.status = 'pending'
   AND s.rand_key < :start
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )
@@ -42,7 +46,8 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.status = 'pending'
   AND s.id > :after_id
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )
@@ -60,6 +65,40 @@ LIMIT :limit;
 UPDATE snapshots SET reserved = reserved + 1
 WHERE id = :snapshot_id
   AND reserved + GREATEST(votes_match, votes_mismatch) < :majority;
+
+-- name: qa_consensus_state
+-- QA_CONSENSUS=assisted: a snapshot's votes, consensus columns and its current suspicion score
+-- (NULL when not scored, or scored for another attribution).
+SELECT s.status, s.votes_match, s.votes_mismatch, s.reserved, s.prior, s.posterior,
+       s.verdicts_needed, g.suspicion
+FROM snapshots s
+LEFT JOIN snapshot_suspicion g
+       ON g.snapshot_id = s.id AND g.model = :model AND g.product_id = s.product_id
+WHERE s.id = :snapshot_id;
+
+-- name: qa_snapshot_verdicts
+-- The verdicts given on a snapshot, each with the reliability it was counted with (NULL: given
+-- under QA_CONSENSUS=majority, or being counted now).
+SELECT username, is_match, reliability
+FROM qa_assignments
+WHERE snapshot_id = :snapshot_id AND is_match IS NOT NULL
+ORDER BY answered_at, username;
+
+-- name: qa_assess_snapshot
+-- Fix a snapshot's prior and reservation limit the first time it is handed out under
+-- QA_CONSENSUS=assisted. 0 rows: another session assessed it, or a verdict arrived, since the
+-- values were computed; the reservation guard then reads what is on the row.
+UPDATE snapshots
+SET prior = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
+WHERE id = :snapshot_id AND verdicts_needed IS NULL
+  AND votes_match = :votes_match AND votes_mismatch = :votes_mismatch;
+
+-- name: qa_reserve_assisted
+-- QA_CONSENSUS=assisted: qa_reserve with the snapshot's own limit, the fewest further verdicts
+-- that could settle it. Re-checked on the locked current row, so racing sessions never hold it
+-- more times than that; a settled snapshot has 0, an unassessed one NULL (fails).
+UPDATE snapshots SET reserved = reserved + 1
+WHERE id = :snapshot_id AND reserved < verdicts_needed;
 
 -- name: qa_insert_assignment
 -- Hand a reserved snapshot to the user; the primary key refuses a second hand-out.
@@ -127,6 +166,35 @@ SELECT status, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :
 -- Only called while this transaction holds the row and has seen it pending.
 UPDATE snapshots SET status = :status, resolved_at = :now WHERE id = :snapshot_id;
 
+-- name: qa_record_reliability
+-- QA_CONSENSUS=assisted: the reliability this (just recorded) verdict is counted with.
+UPDATE qa_assignments SET reliability = :reliability
+WHERE snapshot_id = :snapshot_id AND username = :username;
+
+-- name: qa_update_consensus
+-- QA_CONSENSUS=assisted, still pending: the new posterior and reservation limit.
+UPDATE snapshots
+SET prior = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
+WHERE id = :snapshot_id;
+
+-- name: qa_resolve_assisted
+-- QA_CONSENSUS=assisted: settle a snapshot this transaction holds and has seen pending.
+UPDATE snapshots
+SET status = :status, resolved_at = :now, prior = :prior, posterior = :posterior,
+    verdicts_needed = 0, settled_by = :settled_by
+WHERE id = :snapshot_id;
+
+-- name: qa_prior_history
+-- Calibration of the model prior: resolved snapshots and how many QA found a match, by their
+-- suspicion score rounded to one decimal (scores for the snapshot's current attribution).
+SELECT ROUND(g.suspicion, 1) AS level, COUNT(*) AS resolved,
+       SUM(CASE WHEN s.status = 'match' THEN 1 ELSE 0 END) AS matches
+FROM snapshots s
+JOIN snapshot_suspicion g
+  ON g.snapshot_id = s.id AND g.model = :model AND g.product_id = s.product_id
+WHERE s.status <> 'pending'
+GROUP BY ROUND(g.suspicion, 1);
+
 -- name: qa_complete_session
 UPDATE qa_sessions SET status = 'completed', closed_at = :now
 WHERE id = :session_id AND status = 'open';
@@ -173,6 +241,30 @@ JOIN snapshots s ON s.id = a.snapshot_id
 WHERE a.is_match IS NOT NULL
 GROUP BY a.username;
 
+-- name: qa_reviewer_agreement
+-- QA_CONSENSUS=assisted: per reviewer, verdicts on resolved snapshots and how many of them were
+-- right, each scored against the rest of the evidence: the snapshot's final posterior with this
+-- verdict taken out (q the posterior of match, r the verdict's reliability). Scoring against the
+-- status instead would flatter every reviewer whose one verdict settled a snapshot. Verdicts
+-- counted without a reliability (the majority rule) are scored against the status.
+SELECT a.username,
+       COUNT(*) AS judged,
+       SUM(CASE
+             WHEN s.posterior IS NULL OR a.reliability IS NULL THEN
+               CASE WHEN (s.status = 'match' AND a.is_match = 1)
+                      OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END
+             WHEN a.is_match = 1 THEN
+               s.posterior * (1 - a.reliability)
+               / (s.posterior * (1 - a.reliability) + (1 - s.posterior) * a.reliability)
+             ELSE
+               (1 - s.posterior) * (1 - a.reliability)
+               / ((1 - s.posterior) * (1 - a.reliability) + s.posterior * a.reliability)
+           END) AS agreed
+FROM qa_assignments a
+JOIN snapshots s ON s.id = a.snapshot_id
+WHERE a.is_match IS NOT NULL AND s.status <> 'pending'
+GROUP BY a.username;
+
 -- name: qa_activity
 -- Activity points: verdicts given in completed sessions.
 SELECT username, SUM(answered) AS activity_points
@@ -183,7 +275,7 @@ GROUP BY username;
 -- name: qa_export_page
 -- The cleaned dataset, every status, in id order from a keyset cursor.
 SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
-       s.votes_mismatch, s.status
+       s.votes_mismatch, s.status, s.posterior, s.settled_by
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
 WHERE s.id > :after_id
@@ -193,7 +285,7 @@ LIMIT :limit;
 -- name: qa_export_page_by_status
 -- The cleaned dataset for one status, in id order from a keyset cursor.
 SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
-       s.votes_mismatch, s.status
+       s.votes_mismatch, s.status, s.posterior, s.settled_by
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
 WHERE s.status = :status AND s.id > :after_id

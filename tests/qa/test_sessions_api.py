@@ -330,13 +330,21 @@ def test_export(make_qa: Callable[..., QA]) -> None:
     assert [int(r["snapshot_id"]) for r in rows] == sorted(qa.snapshot_ids)
     assert set(rows[0]) == {
         "snapshot_id", "product_upc", "image_url", "votes_match", "votes_mismatch", "status",
+        "confidence", "settled_by",
     }  # fmt: skip
+    # the majority rule: no model posterior; settled_by only once settled
+    assert [(r["confidence"], r["settled_by"]) for r in rows] == [
+        ("", "majority"),
+        ("", "majority"),
+        ("", ""),
+    ]
 
     jsonl = qa.client.get("/qa/export?status=match&format=jsonl", headers=user("x"))
     assert jsonl.status_code == 200
     records = [json.loads(line) for line in jsonl.text.splitlines()]
     assert [r["snapshot_id"] for r in records] == matched
     assert all(r["status"] == "match" and r["votes_match"] == 2 for r in records)
+    assert all(r["confidence"] is None and r["settled_by"] == "majority" for r in records)
 
     pending = qa.client.get("/qa/export?status=pending&format=jsonl", headers=user("x"))
     assert [json.loads(line)["snapshot_id"] for line in pending.text.splitlines()] == [
