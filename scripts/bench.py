@@ -29,6 +29,9 @@ def main() -> int:
     if unknown:
         print(f"BENCH: unknown section(s) {', '.join(unknown)}; known: {SECTIONS}", file=sys.stderr)
         return 2
+    from service.logs import configure_logging
+
+    configure_logging("warning", "console")  # stdout is for the table and the JSON line
     metrics: list[Metric] = []
     for section in wanted:
         module = importlib.import_module(f"scripts.bench_{section}")
