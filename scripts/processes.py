@@ -66,17 +66,28 @@ def child(
             raise RuntimeError(f"{what} exited with status {process.returncode}:\n{tail}")
 
 
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every live descendant of it."""
-    parents: dict[int, list[int]] = {}
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every live process's children, from /proc."""
+    found: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
+            except OSError:  # it ended meanwhile
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            parents.setdefault(ppid, []).append(int(entry))
+            found.setdefault(ppid, []).append(int(entry))
+    return found
+
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is `pid`."""
+    return set(_children_by_parent().get(pid, []))
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every live descendant of it."""
+    parents = _children_by_parent()
     tree, todo = [], [pid]
     while todo:
         current = todo.pop()

@@ -15,23 +15,11 @@ from pathlib import Path
 
 import httpx
 
+from scripts.processes import children
 from tests.jobs.conftest import ImageServer, visit
 from tests.jobs.served import Server, results
 
 IMAGES = 32
-
-
-def children(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry))
-    return found
 
 
 def leased_pids(database: Path) -> set[int]:
