@@ -1,10 +1,12 @@
-"""The job worker: one loop per process claims images with a lease and runs each under a
-shared semaphore (`JOB_CONCURRENCY`).
+"""The job worker: one loop per process claims images with a lease and runs each one (see
+`processing`). JOB_CONCURRENCY GPU slots bound the simulated GPU step; a quarter more images
+may be in flight, downloading and storing ahead, so a freed GPU slot never waits.
 
-The loop claims only as many images as there are free slots, so nothing waits in memory
+The loop claims only as many images as it has room for in flight, so little waits in memory
 while a newer job's first image is due: claim order (`sched`) interleaves jobs, and a 1-image
-job submitted behind a 10,000-image one is claimed as soon as a slot frees. A crashed
-process's leases expire and its images are claimed again; results are written once.
+job submitted behind a 10,000-image one is claimed as soon as room frees. Results go to the
+`Settler`, which writes them in batches. A crashed process's leases expire and its images
+are claimed again; results are written once.
 """
 
 from __future__ import annotations
