@@ -17,7 +17,7 @@ import time
 
 import structlog
 
-from service.db import Database, DatabaseUnavailable
+from service.db import Database, DatabaseUnavailable, LockConflict
 
 from . import repository
 from .repository import ImageResult
@@ -25,6 +25,7 @@ from .repository import ImageResult
 log = structlog.get_logger(__name__)
 
 MAX_BATCH = 256  # results in one transaction
+FIRST_RETRY = 0.25  # seconds before the first retry of a write; doubles up to 5 s
 
 
 class Settler:
@@ -76,16 +77,17 @@ class Settler:
                 )
 
     async def _write(self, batch: list[ImageResult]) -> list[bool | None]:
-        """Settle a batch; while the database is unreachable, retry for up to `retry_for` s.
+        """Settle a batch; while the database is unreachable (or a lock wait was lost, which
+        rolled the batch back), retry for up to `retry_for` s.
 
         Settling is compare-and-set, so a retry that comes after another worker retook and
         settled an image changes nothing. Giving up leaves the leases to expire and the images
         to be retaken (downloaded again, and counted as another attempt)."""
-        pause, deadline = 0.25, time.monotonic() + self.retry_for
+        pause, deadline = FIRST_RETRY, time.monotonic() + self.retry_for
         while True:
             try:
                 return await repository.settle_images(self.db, batch)
-            except DatabaseUnavailable as exc:
+            except (DatabaseUnavailable, LockConflict) as exc:
                 if time.monotonic() + pause > deadline:
                     log.warning("writing results failed", size=len(batch), error=str(exc))
                     return [None] * len(batch)
