@@ -19,6 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 class ConfigError(ValueError):
     """A configuration variable has a value the service cannot use."""
 
@@ -42,7 +50,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_image_pixels: int = 50_000_000
     db_pool_size: int = 8
     # server processes of `serve` (one per core: Python runs one thread at a time per process)
-    web_concurrency: int = msgspec.field(default_factory=lambda: os.cpu_count() or 1)
+    web_concurrency: int = msgspec.field(default_factory=lambda: usable_cpus())
     db_connect_timeout: float = 60.0
     db_lock_wait_timeout: int = 5
     shutdown_grace: float = 10.0

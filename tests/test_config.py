@@ -14,6 +14,21 @@ def test_defaults_suit_make_run() -> None:
     assert settings.dialect == "sqlite"
 
 
+def test_serve_runs_one_process_per_usable_cpu_unless_told() -> None:
+    import os
+
+    assert load_settings(environ={}, dotenv=None).web_concurrency == len(os.sched_getaffinity(0))
+    assert load_settings(environ={"WEB_CONCURRENCY": "1"}, dotenv=None).web_concurrency == 1
+
+
+def test_job_concurrency_is_shared_out_across_the_processes() -> None:
+    from service.supervisor import share
+
+    settings = load_settings(environ={"JOB_CONCURRENCY": "65"}, dotenv=None)
+    assert share(settings, 2).job_concurrency == 33  # rounded up: never fewer slots in all
+    assert share(settings, 100).job_concurrency == 1
+
+
 def test_values_are_parsed_into_types() -> None:
     settings = load_settings(
         environ={
@@ -42,6 +57,8 @@ def test_values_are_parsed_into_types() -> None:
         ("LOG_LEVEL", "chatty"),
         ("PROCESSING_DELAY", "0.4-0.1"),
         ("JOB_CONCURRENCY", "0"),
+        ("WEB_CONCURRENCY", "0"),
+        ("WEB_CONCURRENCY", "many"),
         ("ALLOW_PRIVATE_IMAGE_URLS", "maybe"),
         ("QA_CONSENSUS", "crowdlab"),
         ("QA_CONFIDENCE", "0.5"),
