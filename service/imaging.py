@@ -22,6 +22,13 @@ FORMATS: dict[str, tuple[str, str]] = {
 FORMAT_NAMES = "JPEG, PNG, WebP or GIF"
 
 
+def format_of(image: Image.Image) -> str:
+    """The FORMATS name of an opened image. Pillow calls a JPEG with a multi-picture (MPF)
+    header, as many phones write them, "MPO": it is a JPEG file all the same."""
+    name = image.format or ""
+    return "JPEG" if name == "MPO" else name
+
+
 class TooManyPixels(ValueError):
     """The header announces more pixels than the limit."""
 

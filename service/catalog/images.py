@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from service.errors import InvalidInput, TooLarge
-from service.imaging import FORMAT_NAMES, FORMATS, TooManyPixels, open_image
+from service.imaging import FORMATS, FORMAT_NAMES, TooManyPixels, format_of, open_image
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ def inspect_image(data: bytes, max_bytes: int, max_pixels: int) -> ImageInfo:
     try:
         with open_image(data, max_pixels) as image:
             width, height = image.size
-            image_format = image.format or ""
+            image_format = format_of(image)
             image.load()  # a full decode: truncated or corrupt files fail here
     except (TooManyPixels, Image.DecompressionBombError):
         raise TooLarge(f"the image has more than {max_pixels} pixels") from None

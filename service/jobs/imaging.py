@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from service.imaging import FORMATS, TooManyPixels, open_image
+from service.imaging import FORMATS, TooManyPixels, format_of, open_image
 
 _JPEG_EOI = b"\xff\xd9"
 _JPEG_SOS = 0xDA
@@ -86,7 +86,7 @@ def measure(data: bytes, max_pixels: int) -> Decoded:
     try:
         with open_image(data, max_pixels) as image:
             width, height = image.size
-            fmt = image.format or ""
+            fmt = format_of(image)
             if fmt == "GIF":
                 image.load()
     except TooManyPixels as exc:
@@ -97,6 +97,8 @@ def measure(data: bytes, max_pixels: int) -> Decoded:
         raise DecodeError(f"refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise DecodeError(f"corrupt image data ({exc})") from None
+    if fmt not in FORMATS:  # open_image parses nothing else; never a KeyError in the worker
+        raise DecodeError(f"unsupported image format {fmt!r}")
     check_whole(data, fmt)
     extension, content_type = FORMATS[fmt]
     return Decoded(width, height, fmt, extension, content_type)

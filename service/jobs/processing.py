@@ -65,10 +65,10 @@ class ImageProcessor:
         return None
 
     async def _measure(self, data: bytes) -> Decoded:
-        """Header and end checks take microseconds: on the loop. A GIF is decoded: a thread."""
-        if data[:3] == b"GIF":
-            return await asyncio.to_thread(measure, data, self.max_pixels)
-        return measure(data, self.max_pixels)
+        """In a thread: usually microseconds, but a crafted file (thousands of JPEG segments,
+        compressed PNG text chunks) can take Pillow a while to open, and the event loop must
+        not stall for it."""
+        return await asyncio.to_thread(measure, data, self.max_pixels)
 
     async def _delay(self) -> None:
         """The simulated GPU step: PROCESSING_DELAY seconds (uniform in its range)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
+from PIL import Image
 
 from service.catalog.images import inspect_image
 from service.errors import InvalidInput, TooLarge
@@ -52,3 +54,11 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
     with pytest.raises(TooLarge, match="pixels"):
         inspect_image(data, LIMIT, 9_999)
     assert inspect_image(data, LIMIT, 10_000).height == 100
+
+
+def test_a_phone_jpeg_with_a_multi_picture_header_is_accepted_as_a_jpeg() -> None:
+    first, second = Image.new("RGB", (40, 30), "navy"), Image.new("RGB", (40, 30), "gold")
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    info = inspect_image(out.getvalue(), 1_000_000, 1_000_000)
+    assert (info.format, info.extension, info.content_type) == ("JPEG", "jpg", "image/jpeg")

@@ -246,6 +246,22 @@ def test_the_size_comes_from_the_header(ext: str) -> None:
     assert (measured.width, measured.height, measured.perimeter) == (33, 21, 108)
 
 
+def mpo() -> bytes:
+    """A JPEG with a multi-picture (MPF) header, as phones write: Pillow names it "MPO"."""
+    first, second = Image.new("RGB", (64, 48), "navy"), Image.new("RGB", (64, 48), "gold")
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    return out.getvalue()
+
+
+def test_a_phone_jpeg_with_a_multi_picture_header_is_a_jpeg() -> None:
+    data = mpo()
+    measured = measure(data, 10_000)
+    assert (measured.width, measured.format, measured.extension) == (64, "JPEG", "jpg")
+    with pytest.raises(DecodeError, match="truncated image data|corrupt image data"):
+        measure(data[: len(data) // 4], 10_000)  # cut inside the main picture
+
+
 @pytest.mark.parametrize(
     "data",
     [
