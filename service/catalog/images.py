@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from service.errors import InvalidInput, TooLarge
-from service.imaging import FORMATS, FORMAT_NAMES, TooManyPixels, format_of, open_image
+from service.imaging import FORMAT_NAMES, FORMATS, TooManyPixels, format_of, open_image
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from .validation import check_host
+
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -177,7 +179,14 @@ class SafeFetcher:
         try:
             address = ipaddress.ip_address(url.host)
         except ValueError:
-            return  # a name: the resolver checks what it resolves to
+            # A name, which the resolver checks, unless it is a legacy numeric form
+            # (`2130706433`, `127.1`, `0177.0.0.1`) that the socket layer would read as an
+            # address without asking any resolver: those are refused, on every hop.
+            try:
+                check_host(url.raw_host or "")
+            except ValueError as exc:
+                raise FetchError(f"image URL refused: {exc}") from None
+            return
         reason = self.resolver.refusal(address)
         if reason:
             raise FetchError(refused_message(url.host, address, reason))

@@ -170,6 +170,19 @@ def test_an_ip_literal_is_checked_without_a_resolver() -> None:
     assert fetched.data == PNG  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("target", ["http://2130706433/x", "http://127.1/x", "http://0177.0.0.1/x"])
+def test_a_redirect_to_a_legacy_numeric_ipv4_form_is_refused(target: str) -> None:
+    """The socket layer reads these as 127.0.0.1 without asking a resolver."""
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(target)
+
+    [result], seen = fetch_all({"/a.png": redirect}, ["/a.png"])
+    assert isinstance(result, FetchError)
+    assert str(result).startswith("image URL refused: host") and "dotted decimal" in str(result)
+    assert [r.path for r in seen] == ["/a.png"]
+
+
 def test_private_addresses_are_fetched_when_allowed() -> None:
     class Lenient(FakeDNS):
         def refusal(self, address):  # noqa: ANN001, ANN201
@@ -225,12 +238,24 @@ def test_unresolvable_host_fails_with_a_reason() -> None:
 
 
 @pytest.mark.parametrize("host", ["a..b", "x." + "a" * 64 + ".example"])
-def test_a_host_the_idna_codec_refuses_fails_only_its_image(host: str) -> None:
-    """getaddrinfo raises UnicodeError for an empty or over-long label: a reason, not a crash."""
+def test_a_host_with_an_empty_or_over_long_label_fails_only_its_image(host: str) -> None:
     guard = GuardedResolver(allow_private=False)
-    [result], _ = fetch_all({"/a.png": png}, ["/a.png"], resolver=guard, host=host)
-    assert isinstance(result, FetchError)
-    assert str(result).startswith(f"image download failed: cannot resolve host {host!r}")
+    [result], seen = fetch_all({"/a.png": png}, ["/a.png"], resolver=guard, host=host)
+    assert isinstance(result, FetchError) and "an empty label or one over 63" in str(result)
+    assert seen == []
+
+
+def test_any_error_from_the_lookup_fails_only_its_image() -> None:
+    """getaddrinfo raises UnicodeError for names the IDNA codec refuses: a reason, no crash."""
+
+    class Refusing(FakeDNS):
+        async def lookup(self, host: str, port: int) -> list[tuple[int, str]]:
+            raise UnicodeError("label empty or too long")
+
+    [result], _ = fetch_all({"/a.png": png}, ["/a.png"], resolver=Refusing())
+    assert str(result) == (
+        "image download failed: cannot resolve host 'images.example' (label empty or too long)"
+    )
 
 
 # -- measuring ------------------------------------------------------------------------------
