@@ -93,6 +93,7 @@ async def open_services(settings: Settings, primary: bool = True) -> AsyncIterat
         )
     finally:
         await http.close()
+        await resolver.close()  # the connector leaves a resolver it was given open
         blobs.close()
         await asyncio.to_thread(db.close)
         log.info("services closed")

@@ -18,8 +18,6 @@ stops the others, and the supervisor exits 1.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import math
 import multiprocessing
 import os
 import signal
@@ -32,23 +30,18 @@ from types import FrameType
 import msgspec
 import structlog
 
+from service.children import follow_parent
 from service.config import Settings
 
 log = structlog.get_logger("service.serve")
 
-_PR_SET_PDEATHSIG = 1
 
-
-def share(settings: Settings, processes: int) -> Settings:
-    """One child's settings: its share of JOB_CONCURRENCY (rounded up)."""
-    per_process = max(1, math.ceil(settings.job_concurrency / processes))
-    return msgspec.structs.replace(settings, job_concurrency=per_process)
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel send SIGTERM when the supervisor dies (even by SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def share(settings: Settings, processes: int, index: int) -> Settings:
+    """Child `index`'s settings: its share of JOB_CONCURRENCY, the remainder going to the
+    first children, so the shares add up to the setting (each at least 1)."""
+    per_process, remainder = divmod(settings.job_concurrency, processes)
+    mine = max(1, per_process + (1 if index < remainder else 0))
+    return msgspec.structs.replace(settings, job_concurrency=mine)
 
 
 def run_child(
@@ -56,8 +49,7 @@ def run_child(
 ) -> None:
     """A child's whole life: its own app and server on the shared socket."""
     os.setpgid(0, 0)  # Ctrl-C reaches the supervisor only; it stops the children in order
-    _die_with_parent()
-    if os.getppid() != parent:  # the supervisor died before we could ask to follow it
+    if not follow_parent(parent):  # the supervisor died before we could ask to follow it
         return
     from service.logs import configure_logging
     from service.serving import serve_app
@@ -69,10 +61,11 @@ def run_child(
 
 class Supervisor:
     def __init__(self, settings: Settings, processes: int) -> None:
-        self.settings = share(settings, processes)
+        self.settings = settings
         self.processes = processes
         self.context = multiprocessing.get_context("spawn")
         self.children: dict[int, tuple[BaseProcess, Event]] = {}
+        self.signalled: set[int] = set()  # pids already sent SIGTERM
         self.stopping = False
         self.exit_code = 0
 
@@ -80,23 +73,23 @@ class Supervisor:
         ready = self.context.Event()
         process = self.context.Process(
             target=run_child,
-            args=(self.settings, index, sock, os.getpid(), ready),
+            args=(share(self.settings, self.processes, index), index, sock, os.getpid(), ready),
             name=f"retail-pulse-web-{index}",
         )
         process.start()
         self.children[index] = (process, ready)
 
-    def _stop_all(self, *_: object) -> None:
-        if not self.stopping:
-            log.info("stopping", processes=len(self.children))
-        self.stopping = True
-        for process, _ready in self.children.values():
-            if process.pid is not None and process.exitcode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGTERM)
-
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
-        self._stop_all()
+        self.stopping = True  # only a flag here: the loop signals the children and logs
+
+    def _signal_children(self) -> None:
+        """SIGTERM to every live child not sent one yet (also those started meanwhile)."""
+        for process, _ready in self.children.values():
+            pid = process.pid
+            if pid is not None and process.exitcode is None and pid not in self.signalled:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+                self.signalled.add(pid)
 
     def _reap(self, sock: socket.socket) -> None:
         """Handle every child that has exited: forget it, restart it, or stop them all."""
@@ -109,30 +102,34 @@ class Supervisor:
                 # Killed by our SIGTERM before it could handle it (still starting): clean.
                 if code not in (0, -signal.SIGTERM) and self.exit_code == 0:
                     self.exit_code = 1
-                continue
-            if not ready.is_set():
+            elif not ready.is_set():
                 log.error("server process failed at start; stopping", process=index, code=code)
                 self.exit_code = 1
-                self._stop_all()
+                self.stopping = True
             else:
                 log.warning("server process died; restarting it", process=index, code=code)
                 self._start(index, sock)
 
     def run(self, sock: socket.socket) -> int:
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
+        handled = (signal.SIGTERM, signal.SIGINT)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in handled}
         try:
             for index in range(self.processes):
-                self._start(index, sock)
+                if not self.stopping:
+                    self._start(index, sock)
             log.info(
                 "serving",
                 address=f"http://{self.settings.host}:{self.settings.port}",
                 processes=self.processes,
-                job_concurrency_each=self.settings.job_concurrency,
             )
+            announced = False
             while self.children:
-                wait([process.sentinel for process, _ in self.children.values()], timeout=1.0)
+                if self.stopping:
+                    if not announced:
+                        log.info("stopping", processes=len(self.children))
+                        announced = True
+                    self._signal_children()
+                wait([process.sentinel for process, _ in self.children.values()], timeout=0.2)
                 self._reap(sock)
         finally:
             for sig, handler in previous.items():

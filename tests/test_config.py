@@ -24,9 +24,9 @@ def test_serve_runs_one_process_per_usable_cpu_unless_told() -> None:
 def test_job_concurrency_is_shared_out_across_the_processes() -> None:
     from service.supervisor import share
 
-    settings = load_settings(environ={"JOB_CONCURRENCY": "65"}, dotenv=None)
-    assert share(settings, 2).job_concurrency == 33  # rounded up: never fewer slots in all
-    assert share(settings, 100).job_concurrency == 1
+    settings = load_settings(environ={"JOB_CONCURRENCY": "10"}, dotenv=None)
+    assert [share(settings, 4, index).job_concurrency for index in range(4)] == [3, 3, 2, 2]
+    assert {share(settings, 16, index).job_concurrency for index in range(16)} == {1}
 
 
 def test_values_are_parsed_into_types() -> None:

@@ -15,8 +15,10 @@ httpx's per request). SSRF checks live where the addresses are chosen:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,7 @@ from yarl import URL
 from .validation import check_host
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+LOOKUP_THREADS = 8
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -89,10 +92,16 @@ class GuardedResolver(AbstractResolver):
     def __init__(self, *, allow_private: bool, timeout: float = 5.0) -> None:
         self.allow_private = allow_private
         self.timeout = timeout
+        # getaddrinfo blocks its thread, and a time-out does not free it: lookups get threads
+        # of their own, so hosts whose name servers hang cannot starve blob writes.
+        self._threads = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="dns")
 
     async def lookup(self, host: str, port: int) -> list[tuple[int, str]]:
-        """(family, address) pairs for `host`: getaddrinfo in the loop's thread pool."""
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        """(family, address) pairs for `host`: getaddrinfo on the resolver's own threads."""
+        infos = await asyncio.get_running_loop().run_in_executor(
+            self._threads,
+            functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM),
+        )
         return [(family, str(sockaddr[0])) for family, _, _, _, sockaddr in infos]
 
     def refusal(self, address: IPAddress) -> str | None:
@@ -129,7 +138,7 @@ class GuardedResolver(AbstractResolver):
         return results
 
     async def close(self) -> None:
-        pass
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
 
 def make_session(

@@ -155,10 +155,11 @@ async def claim_images(
     db: Database, owner: str, limit: int, lease_seconds: float
 ) -> list[ClaimedImage]:
     """Lease up to `limit` claimable images to `owner`, fairest first."""
-    now = utcnow()
-    until = now + timedelta(seconds=lease_seconds)
 
     def claim(session: Session) -> list[ClaimedImage]:
+        # The clock starts once the write lock is ours: waiting for it must not eat the lease.
+        now = utcnow()
+        until = now + timedelta(seconds=lease_seconds)
         claimed: list[ClaimedImage] = []
         # Another process may win every candidate we read (READ COMMITTED engines): read
         # again rather than idle while there is work. (SQLite serialises writers: no race.)

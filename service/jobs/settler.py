@@ -36,6 +36,7 @@ class Settler:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._give_up_at = float("inf")  # set by close()
 
     def add(self, result: ImageResult) -> None:
         self._pending.append(result)
@@ -45,7 +46,10 @@ class Settler:
         self._task = asyncio.create_task(self._run(), name="job-settler")
 
     async def close(self) -> None:
-        """Write what is pending, then stop."""
+        """Write what is pending, then stop. While the database is down, all of it shares one
+        `retry_for` (not one per batch): what is not written by then is redone after its
+        lease."""
+        self._give_up_at = time.monotonic() + self.retry_for
         self._closing = True
         self._ready.set()
         if self._task is not None:
@@ -83,7 +87,8 @@ class Settler:
         Settling is compare-and-set, so a retry that comes after another worker retook and
         settled an image changes nothing. Giving up leaves the leases to expire and the images
         to be retaken (downloaded again, and counted as another attempt)."""
-        pause, deadline = FIRST_RETRY, time.monotonic() + self.retry_for
+        pause = FIRST_RETRY
+        deadline = min(time.monotonic() + self.retry_for, self._give_up_at)
         while True:
             try:
                 return await repository.settle_images(self.db, batch)

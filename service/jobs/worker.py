@@ -79,6 +79,7 @@ class JobWorker:
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._claim: asyncio.Future[list[ClaimedImage]] | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -108,10 +109,13 @@ class JobWorker:
                 for _ in range(slots):
                     self.slots.release()
                 break
+            # Shielded: a stop that cancels this loop must not abandon a claim the database is
+            # committing; stop() waits for it before it releases this worker's leases.
+            self._claim = asyncio.ensure_future(
+                repository.claim_images(self.services.db, self.owner, slots, self.lease_seconds)
+            )
             try:
-                claimed = await repository.claim_images(
-                    self.services.db, self.owner, slots, self.lease_seconds
-                )
+                claimed = await asyncio.shield(self._claim)
             except Exception as exc:  # database down: keep the slots free and retry later
                 for _ in range(slots):
                     self.slots.release()
@@ -169,6 +173,8 @@ class JobWorker:
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
+        if self._claim is not None:  # a claim in flight commits before leases are released
+            await asyncio.gather(self._claim, return_exceptions=True)
         if self._in_flight:
             _, unfinished = await asyncio.wait(set(self._in_flight), timeout=grace)
             for task in unfinished:

@@ -28,7 +28,12 @@ log = structlog.get_logger(__name__)
 _opened: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
 
-def _lower_priority() -> None:
+def _start_worker(parent: int) -> None:
+    """In the embedding process: lowest CPU priority, and end with the server process."""
+    from service.children import follow_parent
+
+    if not follow_parent(parent):
+        os._exit(0)  # the server process is gone already
     os.nice(19)
 
 
@@ -61,7 +66,8 @@ class EmbeddingProcess:
         return ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),  # a lean process, no inherited locks
-            initializer=_lower_priority,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
 
     async def embed_blobs(self, keys: Sequence[str]) -> list[np.ndarray | None]:
@@ -79,4 +85,6 @@ class EmbeddingProcess:
         return note_failures(keys, results)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop without waiting for a batch in progress (at nice 19 it may take a while);
+        the process exits once it is done, or with this one."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

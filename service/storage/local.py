@@ -1,4 +1,9 @@
-"""Blobs as files under one directory: the default for `make run` and the tests."""
+"""Blobs as files under one directory: the default for `make run` and the tests.
+
+A blob is durable before `put` returns: its bytes are fsynced in a temp file, renamed into
+place, and the directory fsynced, so a result row written after it never points at a file a
+power cut took away.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,15 @@ import tempfile
 from pathlib import Path
 
 from service.storage.base import BlobError, BlobNotFound, BlobStore, check_key, content_key
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a directory's entries (a new file's name, a new subdirectory) durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LocalBlobStore(BlobStore):
@@ -33,14 +47,13 @@ class LocalBlobStore(BlobStore):
             return key
         try:
             if path.parent not in self._made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(path.parent)
+                self._make_dirs(path.parent)
             # Temp file in the same directory, then an atomic rename: readers never see a
             # partial file, and two writers of the same bytes both end with the same file.
             try:
                 fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             except FileNotFoundError:  # the directory was removed behind our back
-                path.parent.mkdir(parents=True, exist_ok=True)
+                self._make_dirs(path.parent)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
@@ -49,12 +62,21 @@ class LocalBlobStore(BlobStore):
                     os.fsync(fh.fileno())
                 os.chmod(tmp, 0o644)  # mkstemp makes 0600; blobs are meant to be served
                 os.replace(tmp, path)
+                _fsync_dir(path.parent)  # the rename too must be on disk before the row is
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
             raise BlobError(f"cannot write blob {key}: {exc}") from exc
         return key
+
+    def _make_dirs(self, directory: Path) -> None:
+        """The fan-out directories (`ab/cd`), each made durable in its parent."""
+        for level in (directory.parent, directory):
+            if not level.is_dir():
+                level.mkdir(exist_ok=True)
+                _fsync_dir(level.parent)
+        self._made.add(directory)
 
     def get(self, key: str) -> bytes:
         path = self.path_for(key)

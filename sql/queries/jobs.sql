@@ -20,6 +20,19 @@ INSERT INTO job_images (job_id, seq, visit_index, url, sched, status, lease_owne
 VALUES (:job_id, :seq, :visit_index, :url, :sched, :status, :lease_owner,
         :lease_expires, :attempts)
 
+-- name: jobs_insert_result
+-- An image's one result row, written in the transaction whose jobs_settle_image changed the
+-- image: only the worker that settled it writes it, so a plain INSERT. (An IGNORE would also
+-- swallow a row the schema refuses, and leave an image settled without a result.)
+INSERT INTO image_results (
+    job_id, seq, visit_index, store_id, visit_time, url, status, error, width, height,
+    perimeter, blob_key, content_type, byte_size, attempts, download_ms, decode_ms, delay_ms,
+    store_ms, started_at, finished_at, worker)
+VALUES (
+    :job_id, :seq, :visit_index, :store_id, :visit_time, :url, :status, :error, :width, :height,
+    :perimeter, :blob_key, :content_type, :byte_size, :attempts, :download_ms, :decode_ms,
+    :delay_ms, :store_ms, :started_at, :finished_at, :worker)
+
 -- name: jobs_get
 SELECT id, created_at, visit_count, image_count FROM jobs WHERE id = :job_id
 

@@ -88,3 +88,28 @@ def test_a_process_that_cannot_start_stops_the_service_with_status_1(
     assert server.process is not None
     assert server.process.wait(timeout=60) == 1
     assert "failed at start" in server.log.read_text()
+
+
+def test_sigterm_while_the_processes_start_stops_them_all_with_status_0(server: Server) -> None:
+    """The signal can come before the children are up, or between two of them starting."""
+    server.env.update(WEB_CONCURRENCY="2")
+    server.start(wait=False)
+    assert server.process is not None
+    deadline = time.monotonic() + 30
+    while not (started := children(server.process.pid)):  # spawned, not yet serving
+        assert time.monotonic() < deadline and server.process.poll() is None
+        time.sleep(0.005)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0, server.log.read_text()[-2000:]
+    deadline = time.monotonic() + 10
+    while alive := [pid for pid in started if running(pid)]:  # none left serving on its own
+        assert time.monotonic() < deadline, f"still running: {alive}"
+        time.sleep(0.05)
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
