@@ -85,6 +85,11 @@ class EmbeddingProcess:
         return note_failures(keys, results)
 
     def close(self) -> None:
-        """Stop without waiting for a batch in progress (at nice 19 it may take a while);
-        the process exits once it is done, or with this one."""
+        """Stop now, dropping a batch in progress: at nice 19 on a busy machine it can take
+        many seconds, and this process could not exit until it ended. Its images are still
+        missing an embedding, so the catch-up does them next time."""
+        # ProcessPoolExecutor has no public way to stop a busy worker before Python 3.14.
+        workers = list(getattr(self._pool, "_processes", {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
