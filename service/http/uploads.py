@@ -9,7 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from service.errors import InvalidInput, TooLarge
-from service.http.errors import error_response
+from service.http.errors import error_response, on_unexpected
 
 # Room for the multipart envelope and the text fields around the file itself.
 FORM_OVERHEAD = 64 * 1024
@@ -29,15 +29,19 @@ async def check_upload_size(request: Request) -> None:
 
 # Litestar's form parser decodes a part without a filename as UTF-8 text, so an image sent
 # that way (`curl -F 'image=<photo.png'`, an empty or malformed quoted filename) fails there.
+# The same for a part whose declared charset is unknown or not a text encoding
+# (`charset=bogus`, `charset=zlib`: LookupError) or that its codec refuses (UnicodeError).
 TEXT_PART_NOT_TEXT = (
-    "a form field without a filename must be UTF-8 text; send the image as a file part "
-    "with a filename (curl -F image=@photo.png)"
+    "a form field without a filename must be text in a known charset (UTF-8); send the "
+    "image as a file part with a filename (curl -F image=@photo.png)"
 )
 
 
-def on_text_part_not_text(_: Request, __: UnicodeDecodeError) -> Response[dict[str, Any]]:
+def on_text_part_not_text(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, KeyError | IndexError):  # LookupError's other children: our own bugs
+        return on_unexpected(request, exc)
     return error_response(400, TEXT_PART_NOT_TEXT)
 
 
 # For the `exception_handlers` of routes that take an uploaded image.
-UPLOAD_ERROR_HANDLERS = {UnicodeDecodeError: on_text_part_not_text}
+UPLOAD_ERROR_HANDLERS = {UnicodeError: on_text_part_not_text, LookupError: on_text_part_not_text}

@@ -2,7 +2,7 @@
 
 What is learnt (the prior's calibration and each reviewer's reliability) is read from the
 resolved snapshots by two aggregate queries and kept per open database, refreshed when it is
-REFRESH_SECONDS old or the history has grown by a tenth since (`Learner`). Transaction bodies
+REFRESH_SECONDS old or the history has grown by a twentieth since (`Learner`). Transaction bodies
 take an immutable `Knowledge`, so a refresh never changes anything mid-transaction.
 
 Every value a snapshot's reservation limit depends on is on its row or its verdicts' rows:
@@ -85,7 +85,9 @@ class Learner:
         try:
             knowledge = await read(lambda session: _read_knowledge(session, model))
             with self._lock:
-                if knowledge.history >= self.knowledge.history or first:
+                # The one reader after the first read always wins: history can also shrink (a
+                # re-attribution, `reembed --prune`). Concurrent first reads keep the fuller.
+                if not first or knowledge.history >= self.knowledge.history:
                     self.knowledge = knowledge
                 self._read_at = time.monotonic()
         finally:

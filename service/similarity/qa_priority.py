@@ -20,6 +20,7 @@ def suspects_picker(model: str) -> Picker:
                 "model": model,
                 "username": request.username,
                 "majority": request.majority,
+                "assisted": int(request.assisted),
                 "limit": request.limit,
             },
         )

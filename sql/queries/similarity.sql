@@ -163,13 +163,15 @@ ORDER BY g.suspicion DESC, g.snapshot_id
 LIMIT :limit;
 
 -- name: similarity_pick_suspects
--- QA_PRIORITY=suspects: like qa_pick_from, but the most suspicious pending snapshots first.
+-- QA_PRIORITY=suspects: like qa_pick_from, but the most suspicious pending snapshots first
+-- (and, like it, limited by :majority, or under :assisted = 1 by each one's verdicts_needed).
 SELECT s.id, s.product_id
 FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id
 WHERE g.`model` = :model
   AND s.status = 'pending'
-  AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority
+  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
   )

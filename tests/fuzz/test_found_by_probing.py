@@ -57,6 +57,24 @@ def test_an_image_part_without_a_filename_is_a_400(
     assert "filename" in response.json()["error"]
 
 
+@pytest.mark.parametrize("route", UPLOAD_ROUTES)
+@pytest.mark.parametrize(
+    ("charset", "content"),
+    [("bogus", b"text"), ("zlib", b"text"), ("punycode", b"...")],
+    ids=["unknown charset", "not a text encoding", "refused by its codec"],
+)
+def test_a_text_part_in_a_charset_that_cannot_decode_it_is_a_400(
+    catalog: TestClient[Litestar], route: str, charset: str, content: bytes
+) -> None:
+    form = _multipart('name="image"', content)
+    form["content"] = form["content"].replace(
+        b"Content-Type: image/png", f"Content-Type: text/plain; charset={charset}".encode()
+    )
+    response = catalog.post(route, **form)
+    assert response.status_code == 400, response.text
+    assert "known charset" in response.json()["error"]
+
+
 def test_a_text_part_that_is_utf8_is_still_a_400_not_an_image(
     catalog: TestClient[Litestar],
 ) -> None:

@@ -192,3 +192,24 @@ def test_suspects_first_under_the_assisted_rule(assisted: Callable[..., QA]) -> 
         answer_all(qa, next(names), dict.fromkeys(ids, True) | dict.fromkeys(ids[:4], False))
     statuses = {r["id"]: r["status"] for r in qa.sql("SELECT id, status FROM snapshots")}
     assert [statuses[i] for i in ids] == ["mismatch"] * 4 + ["match"] * 8
+
+
+def test_suspects_first_skips_snapshots_whose_own_limit_is_reached(
+    assisted: Callable[..., QA],
+) -> None:
+    """Under the assisted rule a snapshot may need one verdict only: once it is reserved, the
+    suspects picker must offer the free ones instead (not its majority-rule limit of two)."""
+    qa = assisted(snapshots=20, products=2, qa_session_size=9, qa_priority="suspects")
+    ids = sorted(qa.snapshot_ids)
+    score(qa, {i: (1.0 if n >= 11 else -1.0) for n, i in enumerate(ids)})
+    alice = qa.start("alice")
+    assert alice.status_code == 201, alice.text
+    held = {item["snapshot_id"] for item in alice.json()["snapshots"]}
+    bob = qa.start("bob")
+    assert bob.status_code == 201, bob.text
+    given = {item["snapshot_id"] for item in bob.json()["snapshots"]}
+    needed = {
+        r["id"]: r["verdicts_needed"] for r in qa.sql("SELECT id, verdicts_needed FROM snapshots")
+    }
+    over = [i for i in given & held if needed[i] is not None and needed[i] < 2]
+    assert not over and len(given) == 9
