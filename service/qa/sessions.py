@@ -357,8 +357,13 @@ def _expire(session: Session, session_id: int, now: datetime, cutoff: datetime) 
 
 
 async def sweep(db: Database, rules: Rules, limit: int = 200) -> int:
-    """Expire sessions idle longer than the TTL; returns how many were closed."""
+    """Expire sessions idle longer than the TTL; returns how many were closed. Under the
+    majority rule, also settle what the assisted rule left pending past a majority."""
     now = utcnow()
+    if not rules.assisted:
+        settled = await db.execute("qa_settle_decided", {"majority": rules.majority, "now": now})
+        if settled.rowcount:
+            log.info("qa snapshots settled by their majority", snapshots=settled.rowcount)
     cutoff = now - rules.ttl
     idle = await db.fetch_all("qa_idle_sessions", {"cutoff": cutoff, "limit": limit})
     closed = 0

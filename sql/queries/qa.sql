@@ -166,6 +166,16 @@ SELECT status, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :
 -- Only called while this transaction holds the row and has seen it pending.
 UPDATE snapshots SET status = :status, resolved_at = :now WHERE id = :snapshot_id;
 
+-- name: qa_settle_decided
+-- QA_CONSENSUS=majority, from the sweep: a pending snapshot whose verdicts already hold a
+-- majority settles by it. Only the assisted rule leaves such snapshots (it may ask for more
+-- verdicts past a majority); after a switch back to the majority rule nothing else would
+-- hand them out or settle them.
+UPDATE snapshots
+SET status = CASE WHEN votes_match >= :majority THEN 'match' ELSE 'mismatch' END,
+    resolved_at = :now
+WHERE status = 'pending' AND (votes_match >= :majority OR votes_mismatch >= :majority);
+
 -- name: qa_record_reliability
 -- QA_CONSENSUS=assisted: the reliability this (just recorded) verdict is counted with.
 UPDATE qa_assignments SET reliability = :reliability

@@ -310,6 +310,31 @@ def test_background_sweeper_releases_without_requests(
     assert session["session_id"]
 
 
+def test_the_majority_sweep_settles_what_the_assisted_rule_left_past_a_majority(
+    make_qa: Callable[..., QA], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a switch from QA_CONSENSUS=assisted back to majority: a snapshot left pending at
+    0-2 (the assisted rule escalated it) settles; the others are untouched."""
+    import time
+
+    from service.qa import sweeper
+
+    monkeypatch.setattr(sweeper, "interval", lambda ttl: 0.02)
+    qa = make_qa(snapshots=3, products=1, qa_session_size=3)
+    first, second, third = sorted(qa.snapshot_ids)
+    votes = "UPDATE snapshots SET votes_match = :yes, votes_mismatch = :no WHERE id = :id"
+    qa.engine.write(lambda session: session.raw(votes, {"yes": 0, "no": 2, "id": first}))
+    qa.engine.write(lambda session: session.raw(votes, {"yes": 1, "no": 1, "id": second}))
+    deadline = time.monotonic() + 10
+    while qa.sql("SELECT status FROM snapshots WHERE id = :a", {"a": first})[0]["status"] == (
+        "pending"
+    ):
+        assert time.monotonic() < deadline, "the sweep never settled the decided snapshot"
+        time.sleep(0.02)
+    statuses = {r["id"]: r["status"] for r in qa.sql("SELECT id, status FROM snapshots")}
+    assert statuses == {first: "mismatch", second: "pending", third: "pending"}
+
+
 def test_export(make_qa: Callable[..., QA]) -> None:
     import csv
     import io
