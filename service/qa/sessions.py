@@ -356,14 +356,31 @@ def _expire(session: Session, session_id: int, now: datetime, cutoff: datetime) 
     return len(unanswered)
 
 
+async def settle_decided(db: Database, rules: Rules, limit: int = 200) -> int:
+    """Majority rule: settle pending snapshots whose verdicts already hold a majority (only
+    the assisted rule leaves them, before a switch back); returns how many. One snapshot per
+    statement, by id: no range of rows locked while reviewers vote. From the sweeper only."""
+    if rules.assisted:
+        return 0
+    params = {"majority": rules.majority, "limit": limit}
+    settled = 0
+    for row in await db.fetch_all("qa_decided_pending", params):
+        try:
+            result = await db.execute(
+                "qa_settle_decided",
+                {"snapshot_id": row["id"], "majority": rules.majority, "now": utcnow()},
+            )
+        except LockConflict:  # a reviewer holds it now: the next sweep tries again
+            continue
+        settled += result.rowcount
+    if settled:
+        log.info("qa snapshots settled by their majority", snapshots=settled)
+    return settled
+
+
 async def sweep(db: Database, rules: Rules, limit: int = 200) -> int:
-    """Expire sessions idle longer than the TTL; returns how many were closed. Under the
-    majority rule, also settle what the assisted rule left pending past a majority."""
+    """Expire sessions idle longer than the TTL; returns how many were closed."""
     now = utcnow()
-    if not rules.assisted:
-        settled = await db.execute("qa_settle_decided", {"majority": rules.majority, "now": now})
-        if settled.rowcount:
-            log.info("qa snapshots settled by their majority", snapshots=settled.rowcount)
     cutoff = now - rules.ttl
     idle = await db.fetch_all("qa_idle_sessions", {"cutoff": cutoff, "limit": limit})
     closed = 0

@@ -33,6 +33,7 @@ async def _loop(services: Services) -> None:
         await asyncio.sleep(pause)
         try:
             await sessions.sweep(services.db, rules)
+            await sessions.settle_decided(services.db, rules)
         except DatabaseUnavailable as exc:  # expected during an outage: one line, no trace
             log.warning("qa sweep skipped: database unavailable", error=str(exc))
         except Exception:  # keep sweeping; a bug must not stop the sweeper for good

@@ -166,15 +166,22 @@ SELECT status, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :
 -- Only called while this transaction holds the row and has seen it pending.
 UPDATE snapshots SET status = :status, resolved_at = :now WHERE id = :snapshot_id;
 
+-- name: qa_decided_pending
+-- QA_CONSENSUS=majority, from the sweeper: pending snapshots whose verdicts already hold a
+-- majority. Only the assisted rule leaves such snapshots (it may ask for more verdicts past a
+-- majority); after a switch back to the majority rule nothing else would settle them.
+SELECT id FROM snapshots
+WHERE status = 'pending' AND (votes_match >= :majority OR votes_mismatch >= :majority)
+ORDER BY id
+LIMIT :limit;
+
 -- name: qa_settle_decided
--- QA_CONSENSUS=majority, from the sweep: a pending snapshot whose verdicts already hold a
--- majority settles by it. Only the assisted rule leaves such snapshots (it may ask for more
--- verdicts past a majority); after a switch back to the majority rule nothing else would
--- hand them out or settle them.
+-- One of those, settled by its majority (compare-and-set: still pending, still decided).
 UPDATE snapshots
 SET status = CASE WHEN votes_match >= :majority THEN 'match' ELSE 'mismatch' END,
     resolved_at = :now
-WHERE status = 'pending' AND (votes_match >= :majority OR votes_mismatch >= :majority);
+WHERE id = :snapshot_id AND status = 'pending'
+  AND (votes_match >= :majority OR votes_mismatch >= :majority);
 
 -- name: qa_record_reliability
 -- QA_CONSENSUS=assisted: the reliability this (just recorded) verdict is counted with.
