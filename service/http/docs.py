@@ -14,7 +14,7 @@ from litestar import Response, get
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from swagger_ui_bundle import swagger_ui_path
 
-from service.errors import NotFound
+from service.http.assets import asset_response
 
 OPENAPI_PATH = "/core/public/v1"
 ASSETS_PATH = f"{OPENAPI_PATH}/swagger-ui"
@@ -50,14 +50,4 @@ def _asset(name: str) -> bytes:
 
 @get(f"{ASSETS_PATH}/{{name:str}}", include_in_schema=False, sync_to_thread=False)
 def swagger_asset(name: str) -> Response[bytes]:
-    media_type = _ASSETS.get(name)
-    if media_type is None:
-        raise NotFound(f"no Swagger UI file {name!r}")
-    return Response(
-        _asset(name),
-        media_type=media_type,
-        headers={
-            "Cache-Control": "public, max-age=31536000, immutable",  # URLs carry ?v=<version>
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return asset_response(name, _ASSETS, _asset)  # URLs carry ?v=<version>

@@ -19,7 +19,7 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from service.errors import NotFound
+from service.http.assets import asset_response
 from service.http.schema import ErrorBody, RowId
 from service.qa.http import qa_username
 from service.services import Services
@@ -79,17 +79,7 @@ async def qa_page() -> Response[bytes]:
     include_in_schema=False,
 )
 async def qa_static(name: str) -> Response[bytes]:
-    media_type = _ASSETS.get(name)
-    if media_type is None:
-        raise NotFound(f"no asset {name!r}")
-    return Response(
-        _asset(name),
-        media_type=media_type,
-        headers={
-            "Cache-Control": "public, max-age=31536000, immutable",  # URLs carry ?v=<hash>
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return asset_response(name, _ASSETS, _asset)  # URLs carry ?v=<hash>
 
 
 class ConfirmedSnapshot(msgspec.Struct):
