@@ -6,7 +6,6 @@ lock with `BEGIN IMMEDIATE`, so concurrent writers queue instead of failing with
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -23,7 +22,6 @@ from .session import Session
 T = TypeVar("T")
 
 
-@functools.lru_cache(maxsize=1024)  # the same few values recur in bulk writes (lease epochs)
 def _adapt_datetime(value: datetime) -> str:
     # Stored as naive UTC text in MySQL's format, so text order is time order.
     if value.tzinfo is not None:

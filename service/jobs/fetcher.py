@@ -181,7 +181,7 @@ class SafeFetcher:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
 
-    def _check(self, url: URL, original: str) -> None:
+    def _check(self, url: URL) -> None:
         """Scheme and host of one hop; an IP literal is checked here (no resolver sees it)."""
         if url.scheme not in ("http", "https") or not url.host:
             raise FetchError(f"image download failed: {str(url)[:200]} is not an http(s) URL")
@@ -207,7 +207,7 @@ class SafeFetcher:
         except (ValueError, TypeError) as exc:
             raise FetchError(f"image download failed: invalid URL {url[:200]!r} ({exc})") from None
         for _hop in range(self.max_redirects + 1):
-            self._check(current, url)
+            self._check(current)
             try:
                 async with self.session.get(current, allow_redirects=False) as response:
                     if response.status in REDIRECT_CODES:
