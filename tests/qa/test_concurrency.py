@@ -61,8 +61,11 @@ def qa_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     return settings
 
 
-def test_parallel_qas_empty_the_queue(make_qa: Callable[..., QA]) -> None:
-    qa = make_qa(snapshots=SNAPSHOTS, products=20, qa_session_size=SESSION_SIZE)
+def _review_in_parallel(
+    qa: QA,
+) -> tuple[list[str], dict[str, list[int]], dict[str, list[int]], list[str]]:
+    """USERS reviewers, one thread each, until the queue is empty: their names, what each was
+    given and answered, and any errors."""
     names = [f"qa{i}" for i in range(USERS)]
     seen: dict[str, list[int]] = {name: [] for name in names}
     answered: dict[str, list[int]] = {name: [] for name in names}
@@ -75,6 +78,12 @@ def test_parallel_qas_empty_the_queue(make_qa: Callable[..., QA]) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    return names, seen, answered, errors
+
+
+def test_parallel_qas_empty_the_queue(make_qa: Callable[..., QA]) -> None:
+    qa = make_qa(snapshots=SNAPSHOTS, products=20, qa_session_size=SESSION_SIZE)
+    names, seen, answered, errors = _review_in_parallel(qa)
     assert errors == []
 
     rows = qa.sql("SELECT id, status, votes_match, votes_mismatch, reserved FROM snapshots")
@@ -146,21 +155,10 @@ def test_parallel_qas_under_the_assisted_rule(make_qa: Callable[..., QA]) -> Non
             )
 
     qa.engine.write(setup)
-    names = [f"qa{i}" for i in range(USERS)]
-    seen: dict[str, list[int]] = {name: [] for name in names}
-    answered: dict[str, list[int]] = {name: [] for name in names}
-    errors: list[str] = []
     stop, over = threading.Event(), []
     monitor = threading.Thread(target=_monitor, args=(qa, stop, over))
     monitor.start()
-    threads = [
-        threading.Thread(target=_worker, args=(qa, name, seen[name], answered[name], errors))
-        for name in names
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    names, seen, answered, errors = _review_in_parallel(qa)
     stop.set()
     monitor.join()
     assert errors == []
