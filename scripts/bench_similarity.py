@@ -62,8 +62,8 @@ def _fill(folder: Path) -> tuple[object, list[int], np.ndarray]:
     from service.catalog.synthetic import load_catalog
     from service.config import SQL_DIR, Settings
     from service.db import create_engine, migrate
-    from service.similarity.embedders import PackFeatures
-    from service.similarity.vectors import pack
+    from service.similarity.embedding.embedders import PackFeatures
+    from service.similarity.index.vectors import pack
     from service.storage import create_blob_store
 
     settings = Settings(
@@ -99,8 +99,8 @@ def _fill(folder: Path) -> tuple[object, list[int], np.ndarray]:
 
 def _knn(settings, ids: list[int], vectors: np.ndarray) -> list[Metric]:  # type: ignore[no-untyped-def]
     from service.services import open_services
-    from service.similarity import knn
-    from service.similarity.state import similarity_for
+    from service.similarity.index import knn
+    from service.similarity.index.state import similarity_for
 
     rng = random.Random(5)
     picks = [rng.randrange(len(ids)) for _ in range(QUERIES)]
@@ -188,7 +188,7 @@ def _photos() -> list[bytes]:
 def _embedding(photos: list[bytes]) -> list[Metric]:
     from PIL import Image
 
-    from service.similarity.embedders import PackFeatures, decode
+    from service.similarity.embedding.embedders import PackFeatures, decode
 
     decoded = [Image.open(io.BytesIO(p)).convert("RGB") for p in photos]
     embedder = PackFeatures()
@@ -209,7 +209,7 @@ def _embedding(photos: list[bytes]) -> list[Metric]:
 
 def _onnx_embedding(photos: list[bytes]) -> list[Metric]:
     from service.config import Settings
-    from service.similarity.embedders import EmbedderError, create_embedder, decode
+    from service.similarity.embedding.embedders import EmbedderError, create_embedder, decode
 
     try:
         embedder = create_embedder("onnx:efficientnet-lite0", Settings().model_dir)

@@ -289,7 +289,7 @@ async def _refresh_scores(services: Any) -> None:
     """Score every snapshot again on the whole collection, as the background catch-up does
     within a day (uploads are scored as they arrive, the first ones against few neighbours)."""
     from service.clock import utcnow
-    from service.similarity.suspects import BATCH, rescore
+    from service.similarity.ranking.suspects import BATCH, rescore
 
     started = utcnow()
     while await rescore(services, BATCH, stale_after=utcnow() - started):

@@ -78,7 +78,7 @@ def cmd_import_catalog(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
-    from service.similarity.reembed import reembed_command
+    from service.similarity.background.reembed import reembed_command
 
     return reembed_command(settings, batch=args.batch, prune=args.prune)
 
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_embedder(settings: Settings) -> None:
     """EMBEDDER names an embedder this installation can run (its model built, its runtime
     installed): checked at start like every other variable."""
-    from service.similarity.embedders import EmbedderError, create_embedder
+    from service.similarity.embedding.embedders import EmbedderError, create_embedder
 
     try:
         create_embedder(settings.embedder, settings.model_dir)

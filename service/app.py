@@ -34,7 +34,7 @@ def _route_handlers() -> list[Any]:
     from service.http.qa_page import ROUTES as QA_PAGE_ROUTES
     from service.jobs.handlers import ROUTES as JOB_ROUTES
     from service.qa.http import QAController
-    from service.similarity.http import ROUTES as SIMILARITY_ROUTES
+    from service.similarity.http.routes import ROUTES as SIMILARITY_ROUTES
 
     return [
         health.healthz, health.readyz, images.get_image, metrics.metrics, swagger_asset,
@@ -48,7 +48,7 @@ def _route_handlers() -> list[Any]:
 def _components(settings: Settings) -> list[Component]:
     from service.jobs.worker import job_worker
     from service.qa.sweeper import qa_sweeper
-    from service.similarity.worker import similarity_component
+    from service.similarity.background.worker import similarity_component
 
     return [qa_sweeper, similarity_component, *([job_worker] if settings.worker_enabled else [])]
 

@@ -23,7 +23,7 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
-from service.similarity.state import similarity_for
+from service.similarity.index.state import similarity_for
 from service.strict_json import duplicate_key
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)

@@ -37,10 +37,10 @@ import msgspec
 from service.config import SQL_DIR, Settings, load_settings
 from service.db import Session, create_engine, migrate
 from service.services import Services, open_services
-from service.similarity import suspects
-from service.similarity.state import similarity_for
-from service.similarity.suggestions import gather
-from service.similarity.vectors import stack
+from service.similarity.index.state import similarity_for
+from service.similarity.index.vectors import stack
+from service.similarity.ranking import suspects
+from service.similarity.ranking.suggestions import gather
 
 BATCH = 256
 
@@ -176,7 +176,7 @@ async def _fresh(settings: Settings, folder: Path, args: argparse.Namespace) -> 
     """Build a throwaway database with the catalog asked for, then measure it."""
     from service.catalog.importer import import_catalog
     from service.catalog.seed import seed_catalog
-    from service.similarity.reembed import reembed
+    from service.similarity.background.reembed import reembed
 
     settings = msgspec.structs.replace(
         settings,

@@ -14,8 +14,9 @@ from __future__ import annotations
 import structlog
 
 from service.services import Services
-from service.similarity import store, suspects
-from service.similarity.state import similarity_for
+from service.similarity.index import store
+from service.similarity.index.state import similarity_for
+from service.similarity.ranking import suspects
 
 log = structlog.get_logger(__name__)
 

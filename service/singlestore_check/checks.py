@@ -21,7 +21,7 @@ from service.db import (
     Session,
     create_engine,
 )
-from service.similarity.vectors import pack
+from service.similarity.index.vectors import pack
 from service.singlestore_check.fixture import DIMENSION, MODEL, NEIGHBOURS, Fixture
 
 EMOJI_NAME = "Check 🍫 𝄞"

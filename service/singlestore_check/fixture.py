@@ -9,7 +9,7 @@ import numpy as np
 
 from service.clock import utcnow
 from service.db import Session
-from service.similarity.vectors import pack
+from service.similarity.index.vectors import pack
 
 MODEL = "check:1"
 OTHER_MODEL = "check:0"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from service.clock import utcnow
-from service.similarity.embedders import create_embedder
+from service.similarity.embedding.embedders import create_embedder
 from tests.qa.conftest import QA, user
 
 MODEL = create_embedder("default").model

@@ -131,7 +131,7 @@ def test_parallel_qas_under_the_assisted_rule(make_qa: Callable[..., QA]) -> Non
     may still need, so no verdict arrives after its snapshot settled (none is wasted)."""
     from service.clock import utcnow
     from service.qa import consensus
-    from service.similarity.embedders import create_embedder
+    from service.similarity.embedding.embedders import create_embedder
 
     qa = make_qa(snapshots=ASSISTED_SNAPSHOTS + HISTORY, products=20,
                  qa_session_size=SESSION_SIZE, qa_consensus="assisted")  # fmt: skip

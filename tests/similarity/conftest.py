@@ -20,7 +20,7 @@ from service.catalog import demo, store
 from service.catalog.importer import import_catalog
 from service.config import Settings
 from service.services import Services, open_services
-from service.similarity.reembed import reembed
+from service.similarity.background.reembed import reembed
 from tests.conftest import SHARED_DATA, make_app, migrated
 
 T = TypeVar("T")

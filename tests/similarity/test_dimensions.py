@@ -12,8 +12,8 @@ from service.config import SQL_DIR, Settings
 from service.db import Queries, create_engine, migrate
 from service.db.mysql_compat import translate_ddl
 from service.services import Services
-from service.similarity import dimensions
-from service.similarity.reembed import reembed
+from service.similarity.background.reembed import reembed
+from service.similarity.index import dimensions
 from tests.similarity.conftest import run
 from tests.similarity.test_learned_embedder import write_tiny_model
 

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance
 
-from service.similarity import features
-from service.similarity.embedders import EmbedderError, PackFeatures, create_embedder, decode
+from service.similarity.embedding import pack_features as features
+from service.similarity.embedding.embedders import (
+    EmbedderError,
+    PackFeatures,
+    create_embedder,
+    decode,
+)
 from tests.similarity import lookalikes
 
 

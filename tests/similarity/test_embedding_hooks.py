@@ -11,9 +11,9 @@ from service.catalog import demo, store
 from service.config import Settings
 from service.services import Services
 from service.similarity import hooks
-from service.similarity.catchup import count_missing, embed_missing
-from service.similarity.state import similarity_for
-from service.similarity.worker import run_round, similarity_component
+from service.similarity.background.catchup import count_missing, embed_missing
+from service.similarity.background.worker import run_round, similarity_component
+from service.similarity.index.state import similarity_for
 from tests.similarity.conftest import add_job_image, run
 
 

@@ -19,16 +19,17 @@ from PIL import Image
 from service.__main__ import main
 from service.config import Settings
 from service.services import Services
-from service.similarity import features, learned
-from service.similarity.embedders import (
+from service.similarity.background.reembed import reembed
+from service.similarity.embedding import backbone as learned
+from service.similarity.embedding import pack_features as features
+from service.similarity.embedding.embedders import (
     Combined,
     EmbedderError,
     PackFeatures,
     create_embedder,
     decode,
 )
-from service.similarity.reembed import reembed
-from service.similarity.state import similarity_for
+from service.similarity.index.state import similarity_for
 from tests.similarity.conftest import DEMO_PER_PRODUCT, DEMO_PRODUCTS, run
 
 SIDE = 8
@@ -214,7 +215,7 @@ def test_commands_refuse_to_start_with_an_embedder_that_cannot_run(
 def test_the_catch_up_embeds_a_batch_in_one_call_and_skips_a_bad_blob(
     demo_settings: Settings, model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.similarity import store
+    from service.similarity.index import store
 
     settings = with_tiny(demo_settings, model_dir)
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from service.config import ROOT, Settings
-from service.similarity.embedders import create_embedder
+from service.similarity.embedding.embedders import create_embedder
 from service.similarity.evaluate import measure, misattribute, score_all
 from tests.conftest import SHARED_DATA
 from tests.similarity.conftest import run
@@ -59,7 +59,7 @@ def test_the_real_model_tells_trax_products_apart(model_dir: Path) -> None:
 def test_the_real_model_finds_misattributed_trax_snapshots(
     trax_settings: Settings, model_dir: Path, spec: str
 ) -> None:
-    from service.similarity.reembed import reembed
+    from service.similarity.background.reembed import reembed
 
     settings = msgspec.structs.replace(trax_settings, embedder=spec, model_dir=str(model_dir))
 

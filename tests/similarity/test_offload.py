@@ -12,7 +12,7 @@ from service.config import ROOT
 SCRIPT = textwrap.dedent(
     """
     import asyncio, time
-    from service.similarity.offload import EmbeddingProcess
+    from service.similarity.background.offload import EmbeddingProcess
 
     async def main():
         offload = EmbeddingProcess("file:///tmp/unused-blobs", "default", "var/models", 1000)

@@ -9,10 +9,10 @@ import pytest
 from service.__main__ import main
 from service.config import Settings
 from service.services import Services
-from service.similarity.catchup import embed_missing
-from service.similarity.embedders import PackFeatures
-from service.similarity.reembed import reembed
-from service.similarity.state import similarity_for
+from service.similarity.background.catchup import embed_missing
+from service.similarity.background.reembed import reembed
+from service.similarity.embedding.embedders import PackFeatures
+from service.similarity.index.state import similarity_for
 from tests.similarity.conftest import DEMO_PER_PRODUCT, DEMO_PRODUCTS, run
 from tests.test_progress import Terminal
 

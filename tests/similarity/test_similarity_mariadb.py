@@ -16,10 +16,10 @@ import pytest
 from service.config import SQL_DIR, Settings
 from service.db import Engine, create_engine, migrate
 from service.qa.picking import PickRequest
-from service.similarity import store
+from service.similarity.index import store
+from service.similarity.index.state import Similarity
 from service.similarity.qa_priority import suspects_picker
-from service.similarity.state import Similarity
-from service.similarity.suspects import suspect_ids, write_scores
+from service.similarity.ranking.suspects import suspect_ids, write_scores
 
 pytestmark = pytest.mark.mariadb
 NOW = datetime(2026, 11, 21, 10)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.config import Settings
-from service.similarity.embedders import PackFeatures
+from service.similarity.embedding.embedders import PackFeatures
 from service.similarity.evaluate import measure
 from tests.similarity import lookalikes
 from tests.similarity.conftest import run

@@ -11,11 +11,12 @@ import pytest
 from service.catalog import demo, store
 from service.config import Settings
 from service.services import Services
-from service.similarity import hooks, knn
-from service.similarity.matrix import View, top_k
-from service.similarity.state import similarity_for
-from service.similarity.store import save_embedding
-from service.similarity.vectors import pack, stack, unpack
+from service.similarity import hooks
+from service.similarity.index import knn
+from service.similarity.index.matrix import View, top_k
+from service.similarity.index.state import similarity_for
+from service.similarity.index.store import save_embedding
+from service.similarity.index.vectors import pack, stack, unpack
 from tests.similarity.conftest import run
 
 

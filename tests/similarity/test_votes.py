@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.similarity.votes import Neighbour, suspicion, vote
+from service.similarity.ranking.votes import Neighbour, suspicion, vote
 
 
 def test_trust_confirmed_and_references_over_pending_and_ignore_mismatches() -> None:

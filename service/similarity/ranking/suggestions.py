@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.db import Row, Session
-from service.similarity import knn
-from service.similarity.state import Similarity
-from service.similarity.votes import Candidate, Neighbour, vote
+from service.similarity.index import knn
+from service.similarity.index.state import Similarity
+from service.similarity.ranking.votes import Candidate, Neighbour, vote
 
 SNAPSHOT_NEIGHBOURS = 10  # nearest other snapshots that vote
 REFERENCE_NEIGHBOURS = 3  # nearest reference images that vote

@@ -16,8 +16,8 @@ from service.http.schema import RowId, error_responses
 from service.http.uploads import UPLOAD_ERROR_HANDLERS, check_upload_size
 from service.qa.http import qa_username
 from service.services import Services
-from service.similarity import lookups
-from service.similarity.models import (
+from service.similarity.http import lookups
+from service.similarity.http.models import (
     SearchResults,
     SearchUpload,
     SimilarProducts,

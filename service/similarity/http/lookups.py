@@ -10,8 +10,8 @@ from service.clock import as_utc
 from service.db import Row, Session
 from service.errors import NotFound, Unavailable
 from service.services import Services
-from service.similarity import hooks, knn, store, suspects
-from service.similarity.models import (
+from service.similarity import hooks
+from service.similarity.http.models import (
     ProductBrief,
     SearchResults,
     SimilarProduct,
@@ -22,8 +22,10 @@ from service.similarity.models import (
     Suggestions,
     Suspect,
 )
-from service.similarity.state import Similarity, similarity_for
-from service.similarity.suggestions import Evidence, gather
+from service.similarity.index import knn, store
+from service.similarity.index.state import Similarity, similarity_for
+from service.similarity.ranking import suspects
+from service.similarity.ranking.suggestions import Evidence, gather
 
 
 async def _snapshot(services: Services, snapshot_id: int) -> Row:

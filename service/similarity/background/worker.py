@@ -17,12 +17,12 @@ import structlog
 
 from service.db import DatabaseUnavailable
 from service.services import Services
-from service.similarity import suspects
-from service.similarity.catchup import Key, embed_missing
-from service.similarity.offload import EmbeddingProcess
+from service.similarity.background.catchup import Key, embed_missing
+from service.similarity.background.offload import EmbeddingProcess
+from service.similarity.index.state import similarity_for
+from service.similarity.index.store import KINDS
 from service.similarity.qa_priority import register_suspects_picker
-from service.similarity.state import similarity_for
-from service.similarity.store import KINDS
+from service.similarity.ranking import suspects
 
 log = structlog.get_logger(__name__)
 

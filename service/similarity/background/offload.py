@@ -41,7 +41,7 @@ def _embed_keys(
     storage_url: str, embedder_spec: str, model_dir: str, max_pixels: int, keys: Sequence[str]
 ) -> list[tuple[np.ndarray | None, str | None]]:
     """In the embedding process: (vector, None) per embedded image, else (None, why)."""
-    from service.similarity.embedders import create_embedder, embed_stored
+    from service.similarity.embedding.embedders import create_embedder, embed_stored
     from service.storage import create_blob_store
 
     opened = _opened.get((storage_url, embedder_spec, model_dir))
@@ -80,7 +80,7 @@ class EmbeddingProcess:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._start()
             raise
-        from service.similarity.store import note_failures
+        from service.similarity.index.store import note_failures
 
         return note_failures(keys, results)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from service.clock import utcnow
 from service.services import Services
-from service.similarity import store
-from service.similarity.state import similarity_for
+from service.similarity.index import store
+from service.similarity.index.state import similarity_for
 
 # kind -> (missing-rows query, count query, blob key column)
 _MISSING = {

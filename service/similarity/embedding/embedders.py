@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 
 from service.imaging import open_image
-from service.similarity import features
-from service.similarity.learned import ModelError, OnnxEmbedder
+from service.similarity.embedding import pack_features as features
+from service.similarity.embedding.backbone import ModelError, OnnxEmbedder
 
 
 class EmbedderError(ValueError):

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from service.config import Settings
 from service.db import Database
 from service.services import Services
-from service.similarity.embedders import Embedder, create_embedder
-from service.similarity.matrix import KINDS, VectorMatrix
-from service.similarity.offload import EmbeddingProcess
+from service.similarity.background.offload import EmbeddingProcess
+from service.similarity.embedding.embedders import Embedder, create_embedder
+from service.similarity.index.matrix import KINDS, VectorMatrix
 
 # When the shared SQL would make fewer DOT_PRODUCT calls than this (rows x query vectors), the
 # SQLite engine runs it (a Python call per row is fast enough there); from it on, the

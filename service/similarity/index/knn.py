@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from service.db import Row, Session
-from service.similarity.matrix import View, top_k
-from service.similarity.state import Similarity
-from service.similarity.vectors import pack
+from service.similarity.index.matrix import View, top_k
+from service.similarity.index.state import Similarity
+from service.similarity.index.vectors import pack
 
 # Each kind: (named SQL for the search, detail query for ids found in memory, id column).
 _KINDS = {

@@ -20,10 +20,10 @@ import numpy as np
 from service.clock import utcnow
 from service.db import Row, Session
 from service.services import Services
-from service.similarity.state import Similarity, similarity_for
-from service.similarity.suggestions import gather
-from service.similarity.vectors import pack, stack
-from service.similarity.votes import suspicion
+from service.similarity.index.state import Similarity, similarity_for
+from service.similarity.index.vectors import pack, stack
+from service.similarity.ranking.suggestions import gather
+from service.similarity.ranking.votes import suspicion
 
 STALE_AFTER = timedelta(hours=24)
 BATCH = 256

@@ -19,9 +19,9 @@ from PIL import Image
 from service.clock import utcnow
 from service.db import Session
 from service.services import Services
-from service.similarity.embedders import decode, embed_stored
-from service.similarity.state import Similarity
-from service.similarity.vectors import pack, unpack
+from service.similarity.embedding.embedders import decode, embed_stored
+from service.similarity.index.state import Similarity
+from service.similarity.index.vectors import pack, unpack
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from service.similarity import features
+from service.similarity.embedding import pack_features as features
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,40}")
 BATCH = 16  # images per inference call: big enough to batch, small enough for memory

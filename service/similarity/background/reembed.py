@@ -20,9 +20,10 @@ from service.config import Settings
 from service.db import Database
 from service.progress import progress_bar
 from service.services import Services, open_services
-from service.similarity import dimensions, store, suspects
-from service.similarity.catchup import Key, count_missing, embed_missing
-from service.similarity.state import Similarity, similarity_for
+from service.similarity.background.catchup import Key, count_missing, embed_missing
+from service.similarity.index import dimensions, store
+from service.similarity.index.state import Similarity, similarity_for
+from service.similarity.ranking import suspects
 
 PRUNE_BATCH = 5_000  # rows per DELETE on SingleStore (`reembed --prune`)
 

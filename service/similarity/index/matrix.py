@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.db import Session
-from service.similarity.vectors import stack
+from service.similarity.index.vectors import stack
 
 KINDS = ("snapshot", "product")
 
