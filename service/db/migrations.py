@@ -15,7 +15,7 @@ from . import mysql_compat
 from .engine import Engine
 from .errors import DatabaseError, DatabaseUnavailable, MigrationError
 from .session import Session
-from .sqltext import split_statements
+from .sqltext import split_statements, unquote_identifiers
 
 log = structlog.get_logger(__name__)
 
@@ -23,11 +23,11 @@ _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 _CREATE_TABLE = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_migrations (
-        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+        `version` INTEGER PRIMARY KEY, name TEXT NOT NULL, `checksum` TEXT NOT NULL,
         applied_at DATETIME NOT NULL)""",
     "singlestore": """CREATE TABLE IF NOT EXISTS schema_migrations (
-        version INT NOT NULL PRIMARY KEY, name VARCHAR(200) NOT NULL,
-        checksum CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)""",
+        `version` INT NOT NULL PRIMARY KEY, name VARCHAR(200) NOT NULL,
+        `checksum` CHAR(64) NOT NULL, applied_at DATETIME(6) NOT NULL)""",
 }
 
 
@@ -39,7 +39,11 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        """sha256 of the file with the backticks around names in its code taken out: quoting
+        an identifier (a restricted keyword, say) changes no schema, so a file that ran before
+        its names were quoted keeps its checksum. Any other edit changes it."""
+        text = self.path.read_bytes().decode("utf-8")
+        return hashlib.sha256(unquote_identifiers(text).encode("utf-8")).hexdigest()
 
 
 def discover(sql_dir: Path, dialect: str) -> list[Migration]:
@@ -64,9 +68,9 @@ def _statements(engine: Engine, migration: Migration) -> list[str]:
 
 
 _RECORD = {
-    "sqlite": "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+    "sqlite": "INSERT INTO schema_migrations (`version`, name, `checksum`, applied_at) "
     "VALUES (:version, :name, :checksum, :applied_at)",
-    "singlestore": "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+    "singlestore": "INSERT INTO schema_migrations (`version`, name, `checksum`, applied_at) "
     "VALUES (%(version)s, %(name)s, %(checksum)s, %(applied_at)s)",
 }
 
@@ -111,7 +115,7 @@ def migrate(engine: Engine, sql_dir: Path) -> list[Migration]:
     applied = {
         row["version"]: row
         for row in engine.read(
-            lambda s: s.raw("SELECT version, name, checksum FROM schema_migrations")
+            lambda s: s.raw("SELECT `version`, name, `checksum` FROM schema_migrations")
         )
     }
     done = []
