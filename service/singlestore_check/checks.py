@@ -98,7 +98,7 @@ def charset(engine: Engine) -> Iterator[Check]:
     )
     rows = engine.read(lambda s: s.raw(
         "SELECT TABLE_NAME AS t, COLUMN_NAME AS c, CHARACTER_SET_NAME AS cs "
-        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+        "FROM information_schema.`COLUMNS` WHERE TABLE_SCHEMA = DATABASE()"
     ))  # fmt: skip
     wrong = sorted(f"{r['t']}.{r['c']}={r['cs']}" for r in rows
                    if (r["t"], r["c"]) in UTF8MB4_COLUMNS and r["cs"] != "utf8mb4")  # fmt: skip
@@ -170,7 +170,7 @@ def vector_indexes(engine: Engine, is_singlestore: bool) -> Iterator[Check]:
             yield Check(name, "skip", "SingleStore only")
             continue
         rows = engine.read(lambda s, t=table: s.raw(
-            "SELECT INDEX_NAME AS i, INDEX_TYPE AS k FROM information_schema.STATISTICS "
+            "SELECT INDEX_NAME AS i, INDEX_TYPE AS k FROM information_schema.`STATISTICS` "
             "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %(t)s", {"t": t}
         ))  # fmt: skip
         found = {row["i"]: row["k"] for row in rows}

@@ -31,12 +31,12 @@ CREATE ROWSTORE TABLE job_images (
     visit_index   INT NOT NULL,
     url           TEXT NOT NULL,
     sched         BIGINT NOT NULL,
-    status        VARCHAR(16) NOT NULL,
+    `status`        VARCHAR(16) NOT NULL,
     lease_owner   VARCHAR(100) NULL,
     lease_expires DATETIME(6) NOT NULL,
     attempts      INT NOT NULL DEFAULT 0,
     PRIMARY KEY (job_id, seq),
-    KEY job_images_queue (status, sched, job_id),
+    KEY job_images_queue (`status`, sched, job_id),
     SHARD KEY (job_id)
 );
 
@@ -50,7 +50,7 @@ CREATE TABLE image_results (
     store_id      VARCHAR(64) NOT NULL,
     visit_time    DATETIME(6) NOT NULL,
     url           TEXT NOT NULL,
-    status        VARCHAR(16) NOT NULL,
+    `status`        VARCHAR(16) NOT NULL,
     error         TEXT NULL,
     width         INT NULL,
     height        INT NULL,

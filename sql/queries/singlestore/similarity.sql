@@ -22,7 +22,7 @@ VALUES (:job_id, :seq, :model, :embedding, :now);
 -- name: similarity_nearest_snapshots
 -- Exact: the :k snapshots of :model nearest to :vector, skipping :exclude_id.
 SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
-       s.image_key, s.status
+       s.image_key, s.`status`
 FROM (
     SELECT e.snapshot_id, DOT_PRODUCT(e.embedding, :vector) AS score
     FROM snapshot_embeddings e USE KEY ()
@@ -53,7 +53,7 @@ ORDER BY n.score DESC;
 -- Fewer than :k rows means the candidates held too few of this model; knn.py then searches
 -- exactly.
 SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
-       s.image_key, s.status
+       s.image_key, s.`status`
 FROM (
     SELECT c.snapshot_id, c.score
     FROM (
@@ -106,7 +106,7 @@ DELETE FROM snapshot_suspicion WHERE `model` <> :model LIMIT :batch;
 -- The declared type of each embedding column: `vector(580, F32)` on SingleStore (a MySQL
 -- stand-in stores BLOBs, which take any dimension). `reembed` compares it with EMBEDDER's.
 SELECT TABLE_NAME AS table_name, COLUMN_TYPE AS column_type
-FROM information_schema.COLUMNS
+FROM information_schema.`COLUMNS`
 WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'embedding'
   AND TABLE_NAME IN ('product_embeddings', 'snapshot_embeddings', 'job_image_embeddings');
 
