@@ -105,8 +105,7 @@ def _apply(engine: Engine, migration: Migration) -> None:
 
 def _run_ddl(engine: Engine, statement: str) -> None:
     """One statement in autocommit mode on SingleStore (no explicit transaction around DDL)."""
-    run = engine.write if engine.dialect == "sqlite" else engine.read
-    run(lambda session: session.raw(statement))
+    engine.autocommit(lambda session: session.raw(statement))
 
 
 def migrate(engine: Engine, sql_dir: Path) -> list[Migration]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import DatabaseError
 from .queries import Queries, QueryError
-from .sqltext import is_insert
+from .sqltext import is_ddl, is_insert
 
 Params = Mapping[str, Any] | None
 Row = dict[str, Any]
@@ -49,6 +49,9 @@ class Session:
         # A real SingleStore server (not SQLite, not the MariaDB test stand-in): queries that
         # only SingleStore parses (vector index search options) may run.
         self.is_singlestore = is_singlestore
+        # Set by the SingleStore engine inside START TRANSACTION ... COMMIT, where DDL is
+        # refused here: SingleStore would commit it on its own, or refuse it (autocommit).
+        self.in_transaction = False
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -58,6 +61,11 @@ class Session:
             raise self._translate(exc) from exc
 
     def _cursor_run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        if self.in_transaction and is_ddl(sql):
+            raise DatabaseError(
+                "DDL inside a transaction (SingleStore commits it on its own or refuses it): "
+                f"run it with autocommit: {sql[:60]!r}"
+            )
         cursor = self.connection.cursor()
         with self._translated():
             # sqlite3 refuses None for "no parameters"; pyformat drivers skip interpolation

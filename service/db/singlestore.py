@@ -195,10 +195,11 @@ class SingleStoreEngine(Engine):
             is_singlestore=connection.is_singlestore,
         )
 
-    def _run(self, fn: Callable[[Session], T], transactional: bool) -> T:
+    def _run(self, fn: Callable[[Session], T], transactional: bool, retry: bool = True) -> T:
         """Run `fn` on a pooled connection; if that connection turns out dead, retry once on a
         fresh one. Reads are retried whenever the connection drops (they change nothing); a
-        transaction only when the drop came before `fn` ran, so `fn` never runs twice."""
+        transaction only when the drop came before `fn` ran, so `fn` never runs twice; with
+        `retry` off (autocommit DDL), never."""
         for attempt in (1, 2):
             connection = self._acquire()
             broken = False
@@ -212,7 +213,7 @@ class SingleStoreEngine(Engine):
                     raise stale.unavailable from stale.unavailable.__cause__
             except DatabaseUnavailable:
                 broken = True
-                if transactional or attempt == 2:
+                if transactional or not retry or attempt == 2:
                     raise
             finally:
                 self._release(connection, broken)
@@ -224,6 +225,7 @@ class SingleStoreEngine(Engine):
             session.raw("START TRANSACTION")
         except DatabaseUnavailable as exc:
             raise _Stale(exc) from exc
+        session.in_transaction = True
         try:
             result = fn(session)
         except BaseException:
@@ -238,6 +240,11 @@ class SingleStoreEngine(Engine):
 
     def write(self, fn: Callable[[Session], T]) -> T:
         return self._run(fn, transactional=True)
+
+    def autocommit(self, fn: Callable[[Session], T]) -> T:
+        """No START TRANSACTION: the connection is in autocommit mode, so each statement of
+        `fn` (DDL above all) commits on its own. Not retried: a statement may have run."""
+        return self._run(fn, transactional=False, retry=False)
 
     def ping(self) -> None:
         self.read(lambda session: session.raw("SELECT 1"))

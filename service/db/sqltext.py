@@ -126,3 +126,15 @@ def strip_comments(sql: str) -> str:
 def is_insert(sql: str) -> bool:
     """Whether the statement inserts rows, the only kind whose last row id means anything."""
     return strip_comments(sql).lstrip("( \n\t").upper().startswith(("INSERT", "REPLACE"))
+
+
+@functools.lru_cache(maxsize=1024)
+def is_ddl(sql: str) -> bool:
+    """Whether the statement defines or drops schema (which MySQL-family servers commit on
+    their own: never inside a transaction of ours)."""
+    return (
+        strip_comments(sql)
+        .lstrip("( \n\t")
+        .upper()
+        .startswith(("CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME"))
+    )
