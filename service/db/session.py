@@ -112,6 +112,13 @@ class Session:
         row = self.fetch_one(name, params)
         return None if row is None else next(iter(row.values()))
 
+    def explain(self, name: str, params: Params = None) -> list[Row]:
+        """The server's plan for a named query with these parameters (`EXPLAIN`)."""
+        # A keyword before the query's own text, which names its parameters: nothing else
+        # is put into SQL here.
+        sql = "EXPLAIN " + self._sql(name)
+        return self._rows(self._cursor_run(sql, self._values(name, params)))
+
     def execute(self, name: str, params: Params = None) -> Result:
         cursor = self._named(name, params)
         # Drivers report a stale or zero id after UPDATE, DELETE or an ignored INSERT.
