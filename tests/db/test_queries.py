@@ -93,7 +93,8 @@ def test_the_mysql_stand_in_gets_the_text_less_what_it_lacks(tmp_path: Path) -> 
         "-- name: exact\nSELECT id, DOT_PRODUCT(v, :q) AS score FROM t\n"
         "WHERE note <> 'ORDER BY x USE INDEX () DESC'\nORDER BY score USE INDEX () DESC\n\n"
         "-- name: remake\nCREATE TABLE t (id BIGINT NOT NULL, v VECTOR(:n, F32) NOT NULL,\n"
-        '    SHARD KEY (id), VECTOR INDEX t_ann (v) INDEX_OPTIONS \'{"index_type":"HNSW_FLAT"}\')\n',
+        "    SHARD KEY (id),\n"
+        '    VECTOR INDEX t_ann (v) INDEX_OPTIONS \'{"index_type":"HNSW_FLAT"}\')\n',
     )
     queries = Queries(tmp_path, "singlestore")
     assert queries.sql("exact").endswith("ORDER BY score USE INDEX () DESC")  # SingleStore's
