@@ -31,6 +31,22 @@ _CREATE_TABLE = {
 }
 
 
+# Files changed after they shipped, each with the checksum its earlier text was recorded
+# with: a database that applied that text counts the file as applied. Only for a change that
+# a fresh database needs and one that ran the earlier text does not, said here.
+REVISED: dict[tuple[str, int], frozenset[str]] = {
+    # utf8mb4 for the columnstore image_results: declared where 0002 creates it, no longer
+    # by ALTER TABLE ... MODIFY in 0006 (not confirmed for columnstore tables by the docs).
+    # A database that ran 0006 before has it; one it stopped at has not (README).
+    ("singlestore", 2): frozenset(
+        {"fa273774357856e8adb0daf1b2f2b2a7d802bb52ace61cbad7d276462a0e8278"}
+    ),
+    ("singlestore", 6): frozenset(
+        {"cae801fd67408ab58f437c804753072c76e84a79174a1e551fe43d860306ad36"}
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -121,7 +137,8 @@ def migrate(engine: Engine, sql_dir: Path) -> list[Migration]:
     for migration in discover(sql_dir, engine.dialect):
         recorded = applied.get(migration.version)
         if recorded is not None:
-            if recorded["checksum"] != migration.checksum:
+            earlier = REVISED.get((engine.dialect, migration.version), frozenset())
+            if recorded["checksum"] not in {migration.checksum, *earlier}:
                 raise MigrationError(
                     f"{migration.path.name} was edited after it was applied; "
                     "add a new migration instead"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 from service.config import SQL_DIR
 from service.db import Engine, MigrationError, create_engine, migrate
-from service.db.migrations import discover
+from service.db.migrations import REVISED, discover
 from service.db.mysql_compat import translate_ddl
+from service.db.sqltext import split_statements, strip_comments
 
 # The same two steps per dialect; the second needs the first (ALTER of its table, rows in it).
 STEPS = {
@@ -151,8 +153,39 @@ SHIPPED = {
 
 @pytest.mark.parametrize("dialect", sorted(SHIPPED))
 def test_shipped_migrations_keep_their_checksums(dialect: str) -> None:
-    shipped = discover(SQL_DIR, dialect)[: len(SHIPPED[dialect])]
-    assert [m.checksum for m in shipped] == SHIPPED[dialect]
+    """Unchanged, or revised (migrations.REVISED) with the shipped checksum still accepted."""
+    migrations = discover(SQL_DIR, dialect)
+    for migration, shipped in zip(migrations, SHIPPED[dialect], strict=False):
+        revised = REVISED.get((dialect, migration.version))
+        if revised is None:
+            assert migration.checksum == shipped, migration.path.name
+        else:
+            assert shipped in revised and migration.checksum != shipped, migration.path.name
+    assert {dialect for dialect, _ in REVISED} == {"singlestore"}  # SQLite's: none
+
+
+@pytest.mark.mariadb
+def test_a_database_that_ran_a_revised_file_before_is_up_to_date(mariadb_url: str) -> None:
+    engine = create_engine(mariadb_url, SQL_DIR, pool_size=1)
+    try:
+        migrate(engine, SQL_DIR)
+        shipped = SHIPPED["singlestore"][5]  # 0006 as it first shipped
+
+        def record(checksum: str) -> None:
+            engine.write(
+                lambda s: s.raw(
+                    "UPDATE schema_migrations SET `checksum` = %(c)s WHERE `version` = 6",
+                    {"c": checksum},
+                )
+            )
+
+        record(shipped)
+        assert migrate(engine, SQL_DIR) == []
+        record("0" * 64)  # any other text is still an edit
+        with pytest.raises(MigrationError, match="0006_utf8mb4.sql was edited"):
+            migrate(engine, SQL_DIR)
+    finally:
+        engine.close()
 
 
 def test_quoting_a_name_keeps_the_checksum_and_any_other_edit_changes_it(
@@ -251,3 +284,18 @@ def test_singlestore_ddl_applies_on_mariadb(mariadb_url: str, tmp_path: Path) ->
     defaults = {(row["t"], row["c"]): row["d"] for row in columns}
     assert defaults[("shelves", "name")] == "'a, SHARD KEY (x)'"
     engine.close()
+
+
+def test_no_alter_modify_on_a_columnstore_table() -> None:
+    """SingleStore's docs do not confirm ALTER TABLE ... MODIFY for columnstore tables (the
+    default kind: CREATE TABLE without ROWSTORE), so the migrations never use it on one."""
+    statements = [
+        " ".join(strip_comments(s).split())
+        for m in discover(SQL_DIR, "singlestore")
+        for s in split_statements(m.path.read_text())
+    ]
+    created = [re.match(r"CREATE (ROWSTORE )?(?:REFERENCE )?TABLE (\w+)", s) for s in statements]
+    columnstore = {m.group(2) for m in created if m and not m.group(1)}
+    assert {"image_results", "product_embeddings"} <= columnstore
+    modified = {m.group(1) for s in statements if (m := re.match(r"ALTER TABLE (\w+) MODIFY", s))}
+    assert modified and not modified & columnstore
