@@ -22,6 +22,7 @@ from service.db import (
     Session,
     create_engine,
 )
+from service.db.restricted_keywords import RESTRICTED
 from service.db.sqltext import is_ddl
 from service.similarity import dimensions
 from service.similarity.vectors import pack
@@ -152,6 +153,23 @@ def charset(engine: Engine) -> Iterator[Check]:
     wrong = sorted(f"{r['t']}.{r['c']}={r['cs']}" for r in rows
                    if (r["t"], r["c"]) in UTF8MB4_COLUMNS and r["cs"] != "utf8mb4")  # fmt: skip
     yield Check("text columns are utf8mb4", "fail" if wrong else "pass", ", ".join(wrong))
+
+
+def restricted_names(engine: Engine) -> Check:
+    """The columns named by a restricted keyword (quoted in every statement) exist: the
+    server took the quoted DDL. That the queries naming them run is each query's own row."""
+    rows = engine.read(lambda s: s.raw(
+        "SELECT DISTINCT COLUMN_NAME AS c FROM information_schema.`COLUMNS` "
+        "WHERE TABLE_SCHEMA = DATABASE()"
+    ))  # fmt: skip
+    named = sorted({str(r["c"]) for r in rows if str(r["c"]).upper() in RESTRICTED})
+    expected = {"model", "position", "prior", "status"}
+    missing = sorted(expected - set(named))
+    return Check(
+        "restricted keywords as column names, quoted, are taken",
+        "fail" if missing else "pass",
+        f"missing: {', '.join(missing)}" if missing else ", ".join(named),
+    )
 
 
 def emoji_round_trip(engine: Engine, fixture: Fixture) -> Check:

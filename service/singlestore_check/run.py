@@ -53,6 +53,7 @@ def _check_scratch(settings: Settings, sql_dir: Path, is_singlestore: bool) -> l
         engine.write(fixture.seed)
         return [
             Check("migrations apply", "pass", f"{len(applied)} applied"),
+            checks.restricted_names(engine),
             *checks.charset(engine),
             checks.session_timeout(engine, is_singlestore, settings.db_lock_wait_timeout),
             *checks.vector_indexes(engine, is_singlestore),

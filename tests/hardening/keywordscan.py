@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.hardening.restricted_keywords import RESTRICTED
+from service.db.restricted_keywords import RESTRICTED
 
 _TOKEN = re.compile(
     r"""

@@ -8,8 +8,8 @@ SQL in tests/ runs only on SQLite and the MariaDB stand-in and is not held to th
 from __future__ import annotations
 
 from service.config import ROOT
+from service.db.restricted_keywords import RESTRICTED
 from tests.hardening.keywordscan import python_sql, scan, sql_files
-from tests.hardening.restricted_keywords import RESTRICTED
 
 
 def test_no_restricted_keyword_names_anything_bare() -> None:

@@ -10,7 +10,7 @@ holds function, type and internal names as well as SQL's own keywords.
 column or alias name) returns an error unless it is quoted with backticks or follows a
 period. This project quotes it everywhere it names something, qualified or not:
 `tests/hardening/test_restricted_keywords.py` scans every .sql file and every SQL string in
-service/ and scripts/.
+service/ and scripts/, and `check-singlestore` lists the columns so named that a cluster took.
 """
 
 # The page, word by word.
