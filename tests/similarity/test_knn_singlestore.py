@@ -2,7 +2,8 @@
 SingleStore table the vector index is used with over-fetch, falling back to exact search.
 
 The kNN SQL runs on MariaDB (with a stored DOT_PRODUCT of SingleStore's semantics) as the
-SingleStore dialect writes it: `USE KEY ()`, filters before the top k.
+SingleStore dialect writes it, filters before the top k (less the ORDER BY's vector-index
+hint, which MariaDB lacks: `mysql_compat.translate_query`).
 """
 
 from __future__ import annotations
