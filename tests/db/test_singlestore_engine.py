@@ -159,3 +159,11 @@ def test_ddl_runs_in_autocommit_and_never_inside_a_transaction(mariadb_engine: E
     # each statement committed on its own: the table and its row stay after the failure
     rows = mariadb_engine.read(lambda s: s.raw("SELECT n FROM own_commit"))
     assert rows == [{"n": 1}]
+
+
+def test_the_sql_shell_runs_ddl_in_autocommit(mariadb_engine: Engine) -> None:
+    from service.sqlshell import run_statement
+
+    assert run_statement(mariadb_engine, "CREATE TABLE from_the_shell (n INT)") == "OK"
+    assert run_statement(mariadb_engine, "INSERT INTO from_the_shell VALUES (1)") == "OK"
+    assert "1" in run_statement(mariadb_engine, "SELECT n FROM from_the_shell")
