@@ -31,11 +31,11 @@ def run_checks(settings: Settings, sql_dir: Path = SQL_DIR) -> tuple[str, list[C
         )):  # fmt: skip
             raise DatabaseError(f"the scratch database {SCRATCH} exists (an interrupted run?); "
                                 "drop it, then run the check again")  # fmt: skip
-        admin.read(lambda s: s.raw("CREATE DATABASE retail_pulse_check"))
+        admin.autocommit(lambda s: s.raw("CREATE DATABASE retail_pulse_check"))
         try:
             return version, _check_scratch(settings, sql_dir, is_singlestore)
         finally:
-            admin.read(lambda s: s.raw("DROP DATABASE IF EXISTS retail_pulse_check"))
+            admin.autocommit(lambda s: s.raw("DROP DATABASE IF EXISTS retail_pulse_check"))
     finally:
         admin.close()
 
