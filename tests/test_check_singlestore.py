@@ -138,3 +138,23 @@ def test_explain_says_which_query_uses_the_vector_index(
     assert check.result == result
     if plan is INDEXED:
         assert "INTERNAL_VECTOR_SEARCH" in check.detail  # the plan line is shown
+
+
+def test_a_refused_session_lock_wait_is_reported_with_the_global_value(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.db import create_engine
+    from service.db import singlestore as singlestore_engine
+    from service.singlestore_check.checks import session_timeout
+
+    # MariaDB refuses SET SESSION of a global-only variable, as a cluster might this one.
+    refused = "SET SESSION innodb_buffer_pool_size = %(seconds)s"
+    monkeypatch.setitem(singlestore_engine._SET_LOCK_WAIT, False, refused)
+    engine = create_engine(mariadb_url, SQL_DIR, pool_size=1, lock_wait_timeout=5)
+    try:
+        check = session_timeout(engine, is_singlestore=False, expected=5)
+    finally:
+        engine.close()
+    assert check.result == "fail"  # the server's global 50 s applies, not 5
+    assert "refused the session setting" in check.detail
+    assert "SET GLOBAL lock_wait_timeout = 5" in check.detail

@@ -228,7 +228,11 @@ def session_timeout(engine: Engine, is_singlestore: bool, expected: int) -> Chec
         else "SELECT @@SESSION.innodb_lock_wait_timeout AS t, "
         "@@GLOBAL.innodb_lock_wait_timeout AS g"
     )
-    row = engine.read(lambda s: s.raw(sql))[0]
+    name = f"session lock wait timeout is {expected} s"
+    try:
+        row = engine.read(lambda s: s.raw(sql))[0]
+    except DatabaseError as exc:
+        return Check(name, "fail", str(exc))
     value, global_value = int(row["t"]), int(row["g"])
     per_session = getattr(engine, "lock_wait_per_session", None) is not False
     how = (
@@ -236,7 +240,6 @@ def session_timeout(engine: Engine, is_singlestore: bool, expected: int) -> Chec
         if per_session
         else "the server refused the session setting; its global value applies"
     )
-    name = f"session lock wait timeout is {expected} s"
     if value == expected:
         return Check(name, "pass", f"{how} (global {global_value} s)")
     fix = "" if per_session else f": SET GLOBAL lock_wait_timeout = {expected}"
