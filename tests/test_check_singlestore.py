@@ -107,6 +107,9 @@ class PlanEngine:
     def explain(self, name: str, params: dict) -> list[dict[str, str]]:
         return [{"EXPLAIN": line} for line in self.plan]
 
+    def fetch_all(self, name: str, params: dict) -> list[dict[str, int]]:
+        return []  # the k-rows line is not what these tests look at
+
 
 INDEXED = [
     "Project [n.snapshot_id, n.score]",
@@ -129,12 +132,14 @@ SCANNED = [line for line in INDEXED if "INTERNAL_VECTOR_SEARCH" not in line]
 def test_explain_says_which_query_uses_the_vector_index(
     query: str, plan: list[str], result: str
 ) -> None:
-    from service.singlestore_check.checks import index_use
+    from service.singlestore_check.checks import nearest
     from service.singlestore_check.fixture import Fixture
 
     fixture = Fixture()
     fixture.snapshot_ids, fixture.product_ids = [1], [1]
-    check = index_use(PlanEngine(plan), fixture, query, is_singlestore=True)  # type: ignore[arg-type]
+    engine = PlanEngine(plan)
+    [_, check] = nearest(engine, fixture, query, is_singlestore=True)  # type: ignore[arg-type]
+    assert check.name.endswith("the vector index (EXPLAIN)")
     assert check.result == result
     if plan is INDEXED:
         assert "INTERNAL_VECTOR_SEARCH" in check.detail  # the plan line is shown

@@ -100,40 +100,39 @@ def _nearest_params(fixture: Fixture, query: str) -> dict[str, Any]:
     return {**params, "exclude_id": excluded}
 
 
-def nearest(engine: Engine, fixture: Fixture, query: str, is_singlestore: bool) -> Check:
-    """k rows of the model, the excluded row not among them: while the table holds 3k rows of
-    the model and 3k equal vectors of another model."""
-    name = f"{query} returns k={NEIGHBOURS} rows"
+def nearest(engine: Engine, fixture: Fixture, query: str, is_singlestore: bool) -> Iterator[Check]:
+    """Two lines for a nearest-neighbour query: it returns k rows of the model, the excluded
+    row not among them (the table holds 3k rows of the model and 3k equal vectors of another
+    model); and EXPLAIN says it uses the vector index (the `_ann` ones) or keeps off it (the
+    exact ones, `ORDER BY score USE INDEX () DESC`)."""
+    wanted = query.endswith("_ann")
+    rows_name = f"{query} returns k={NEIGHBOURS} rows"
+    plan_name = f"{query} {'uses' if wanted else 'keeps off'} the vector index (EXPLAIN)"
     if not is_singlestore:
-        return Check(name, "skip", "SingleStore only: vector functions (and index)")
+        for name in (rows_name, plan_name):
+            yield Check(name, "skip", "SingleStore only: vector functions and index")
+        return
     params = _nearest_params(fixture, query)
     try:
         rows = engine.read(lambda session: session.fetch_all(query, params))
     except DatabaseError as exc:
-        return Check(name, "fail", str(exc))
-    ids = [row[NEAREST[query][1]] for row in rows]
-    if len(rows) != NEIGHBOURS or params["exclude_id"] in ids:
-        return Check(name, "fail", f"{len(rows)} rows: {ids}")
-    return Check(name, "pass")
-
-
-def index_use(engine: Engine, fixture: Fixture, query: str, is_singlestore: bool) -> Check:
-    """EXPLAIN says whether the query uses a vector index: the `_ann` ones must, the exact
-    ones (`ORDER BY score USE INDEX () DESC`) must not."""
-    wanted = query.endswith("_ann")
-    name = f"{query} {'uses' if wanted else 'keeps off'} the vector index (EXPLAIN)"
-    if not is_singlestore:
-        return Check(name, "skip", "SingleStore only: vector index")
-    params = _nearest_params(fixture, query)
+        yield Check(rows_name, "fail", str(exc))
+    else:
+        ids = [row[NEAREST[query][1]] for row in rows]
+        good = len(rows) == NEIGHBOURS and params["exclude_id"] not in ids
+        yield Check(rows_name, "pass" if good else "fail", "" if good else f"{len(rows)}: {ids}")
     try:
         plan = engine.read(lambda session: session.explain(query, params))
     except DatabaseError as exc:
-        return Check(name, "fail", str(exc))
-    lines = [" ".join(str(value) for value in row.values()) for row in plan]
-    found = [line.strip() for line in lines if INDEX_IN_PLAN.search(line)]
-    if bool(found) == wanted:
-        return Check(name, "pass", found[0] if found else "no vector index search in the plan")
-    return Check(name, "fail", found[0] if found else " | ".join(x.strip() for x in lines)[:300])
+        yield Check(plan_name, "fail", str(exc))
+        return
+    lines = [" ".join(str(value) for value in row.values()).strip() for row in plan]
+    found = [line for line in lines if INDEX_IN_PLAN.search(line)]
+    if found:
+        shown = found[0]  # the line with the index search
+    else:
+        shown = " | ".join(lines)[:300] if wanted else "no vector index search in the plan"
+    yield Check(plan_name, "pass" if bool(found) == wanted else "fail", shown)
 
 
 def charset(engine: Engine) -> Iterator[Check]:

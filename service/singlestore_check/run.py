@@ -58,9 +58,8 @@ def _check_scratch(settings: Settings, sql_dir: Path, is_singlestore: bool) -> l
             checks.session_timeout(engine, is_singlestore, settings.db_lock_wait_timeout),
             *checks.vector_indexes(engine, is_singlestore),
             checks.emoji_round_trip(engine, fixture),
-            *(checks.nearest(engine, fixture, query, is_singlestore) for query in checks.NEAREST),
-            *(checks.index_use(engine, fixture, query, is_singlestore)
-              for query in checks.NEAREST),
+            *(check for query in checks.NEAREST
+              for check in checks.nearest(engine, fixture, query, is_singlestore)),
             checks.lock_wait(url, sql_dir, fixture.product_id),
             # these two remake embedding tables: after every check that reads embeddings
             checks.resize_resumes(engine, is_singlestore),
