@@ -1,4 +1,4 @@
-"""Find restricted keywords (restricted_keywords.py) used as bare identifiers in SQL.
+"""Find restricted keywords (service/db/restricted_keywords.py) used as bare identifiers in SQL.
 
 A word is taken to name something, and so must be backtick-quoted when it is restricted, when
 it is one of the names the SQL defines, or when its position says it is a name:
