@@ -305,7 +305,7 @@ def check(record: Record, database_url: str) -> list[tuple[str, bool, str]]:
         images = {
             r["job_id"]: r
             for r in rows(
-                "SELECT job_id, COUNT(*) AS images, SUM(status = 'done') AS done FROM job_images "
+                "SELECT job_id, COUNT(*) AS images, SUM(`status` = 'done') AS done FROM job_images "
                 "GROUP BY job_id"
             )
         }
@@ -313,7 +313,7 @@ def check(record: Record, database_url: str) -> list[tuple[str, bool, str]]:
             r["job_id"]: r
             for r in rows(
                 "SELECT job_id, COUNT(*) AS results, COUNT(DISTINCT seq) AS seqs, "
-                "SUM(status = 'done') AS done FROM image_results GROUP BY job_id"
+                "SUM(`status` = 'done') AS done FROM image_results GROUP BY job_id"
             )
         }
         assignments = rows(

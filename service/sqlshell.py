@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from service.db import DatabaseError, Engine
-from service.db.sqltext import split_statements
+from service.db.sqltext import is_ddl, split_statements
 
 MAX_CELL = 60
 
@@ -65,7 +65,8 @@ def run_statement(engine: Engine, statement: str) -> str:
         "DESCRIBE",
         "PRAGMA",
     }
-    runner = engine.read if is_read else engine.write
+    # DDL in autocommit: SingleStore commits it on its own (or refuses it) in a transaction.
+    runner = engine.read if is_read else engine.autocommit if is_ddl(statement) else engine.write
     rows = runner(lambda session: session.raw(statement))
     return format_table(rows) if is_read or rows else "OK"
 

@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from scripts.system_deps import SEARCH_PATH
-from service.config import ROOT, env_names, load_settings
+from service.config import ROOT, Settings, env_names, load_settings
+from service.db.sqltext import split_statements, strip_comments
 from service.storage import S3BlobStore, create_blob_store
 from tests.system_deps import require
 
@@ -179,3 +180,35 @@ def test_images_are_pinned(compose: dict[str, Any]) -> None:
     for image in images.values():
         tag = image.rpartition(":")[2]
         assert tag and tag != "latest" and "/" not in tag, image
+
+
+def test_init_sql_sets_the_globals_before_the_database_exists(compose: dict[str, Any]) -> None:
+    mounts = dict(reversed(v.split(":")[:2]) for v in compose["services"]["singlestore"]["volumes"])
+    statements = [
+        " ".join(strip_comments(s).split())
+        for s in split_statements((ROOT / mounts["/init.sql"]).read_text())
+    ]
+    seconds = Settings().db_lock_wait_timeout
+    assert statements == [
+        "SET GLOBAL character_set_server = 'utf8mb4'",
+        f"SET GLOBAL lock_wait_timeout = {seconds}",  # what the app asks for by default
+        "FLUSH CONNECTION POOLS",  # after the global changes, so the leaves take them
+        "CREATE DATABASE IF NOT EXISTS retail_pulse",
+    ]
+
+
+def test_the_readme_minio_example_is_the_compose_minio(compose: dict[str, Any]) -> None:
+    """The README's STORAGE_URL for running the app on the host against `docker compose up`'s
+    MinIO: its keys and published S3 port."""
+    readme = (ROOT / "README.md").read_text()
+    examples = re.findall(r"^STORAGE_URL='?(s3://[^'\s]+)", readme, re.MULTILINE)
+    assert examples
+    minio = compose["services"]["minio"]
+    published = {target: port for _, port, target in _ports(minio)}
+    for example in examples:
+        url = urlsplit(example)
+        assert (url.username, url.password) == (
+            minio["environment"]["MINIO_ROOT_USER"],
+            minio["environment"]["MINIO_ROOT_PASSWORD"],
+        )
+        assert (url.hostname, url.port) == ("127.0.0.1", published[9000])

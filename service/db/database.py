@@ -54,6 +54,11 @@ class Database:
         """Run `fn(session)` in one transaction on a worker thread."""
         return await self._write(self.engine.write, fn)
 
+    async def autocommit(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` with each statement committing on its own (DDL; see
+        `Engine.autocommit`) on a worker thread."""
+        return await self._write(self.engine.autocommit, fn)
+
     async def read(self, fn: Callable[[Session], T]) -> T:
         """Run several reads in `fn(session)` on one connection."""
         return await self._read(self.engine.read, fn)

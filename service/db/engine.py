@@ -26,6 +26,12 @@ class Engine(ABC):
     def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` inside one transaction: committed if it returns, rolled back if it raises."""
 
+    def autocommit(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` with no transaction around it: each statement commits on its own. For DDL,
+        which SingleStore commits implicitly or refuses inside a transaction. SQLite's DDL is
+        transactional, so there it runs as one write."""
+        return self.write(fn)
+
     @abstractmethod
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless a trivial query succeeds."""

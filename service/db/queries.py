@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import mysql_compat
 from .sqltext import named_params, split_statements, strip_comments, to_numbered, to_pyformat
 
 _HEADER = re.compile(r"^--\s*name:(.*)$", re.MULTILINE)
@@ -74,6 +75,7 @@ class Queries:
                     names_in_layer.add(query.name)
                     self._queries[query.name] = query
         self._numbered: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._stand_in: dict[str, str] = {}
         self._rendered = {
             name: (to_pyformat(q.sql) if dialect != "sqlite" else q.sql)
             for name, q in self._queries.items()
@@ -88,11 +90,19 @@ class Queries:
             found = self._numbered[name] = to_numbered(self[name].sql)
         return found
 
-    def sql(self, name: str) -> str:
+    def sql(self, name: str, stand_in: bool = False) -> str:
+        """The text for the driver; `stand_in`: as a MySQL-protocol server that is not
+        SingleStore (the tests' MariaDB) takes it (`mysql_compat.translate_query`)."""
         try:
-            return self._rendered[name]
+            rendered = self._rendered[name]
         except KeyError:
             raise QueryError(f"unknown query {name!r}") from None
+        if not stand_in or self.dialect != "singlestore":
+            return rendered
+        found = self._stand_in.get(name)
+        if found is None:
+            found = self._stand_in[name] = mysql_compat.translate_query(rendered)
+        return found
 
     def __getitem__(self, name: str) -> Query:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import DatabaseError
 from .queries import Queries, QueryError
-from .sqltext import is_insert
+from .sqltext import is_ddl, is_insert
 
 Params = Mapping[str, Any] | None
 Row = dict[str, Any]
@@ -49,6 +49,9 @@ class Session:
         # A real SingleStore server (not SQLite, not the MariaDB test stand-in): queries that
         # only SingleStore parses (vector index search options) may run.
         self.is_singlestore = is_singlestore
+        # Set by the SingleStore engine inside START TRANSACTION ... COMMIT, where DDL is
+        # refused here: SingleStore would commit it on its own, or refuse it (autocommit).
+        self.in_transaction = False
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -58,6 +61,11 @@ class Session:
             raise self._translate(exc) from exc
 
     def _cursor_run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        if self.in_transaction and is_ddl(sql):
+            raise DatabaseError(
+                "DDL inside a transaction (SingleStore commits it on its own or refuses it): "
+                f"run it with autocommit: {sql[:60]!r}"
+            )
         cursor = self.connection.cursor()
         with self._translated():
             # sqlite3 refuses None for "no parameters"; pyformat drivers skip interpolation
@@ -76,9 +84,15 @@ class Session:
             raise QueryError(f"query {name!r} needs parameter(s): {', '.join(missing)}")
         return values
 
+    def _sql(self, name: str) -> str:
+        # The MySQL stand-in of the tests gets the SingleStore text less what it lacks.
+        return self.queries.sql(
+            name, stand_in=self.dialect == "singlestore" and not self.is_singlestore
+        )
+
     def _named(self, name: str, params: Params) -> Any:
         # Always a dict, never None: named SQL is rendered with `%%` and must be interpolated.
-        return self._cursor_run(self.queries.sql(name), self._values(name, params))
+        return self._cursor_run(self._sql(name), self._values(name, params))
 
     def _rows(self, cursor: Any) -> list[Row]:
         if cursor.description is None:
@@ -98,6 +112,13 @@ class Session:
         row = self.fetch_one(name, params)
         return None if row is None else next(iter(row.values()))
 
+    def explain(self, name: str, params: Params = None) -> list[Row]:
+        """The server's plan for a named query with these parameters (`EXPLAIN`)."""
+        # A keyword before the query's own text, which names its parameters: nothing else
+        # is put into SQL here.
+        sql = "EXPLAIN " + self._sql(name)
+        return self._rows(self._cursor_run(sql, self._values(name, params)))
+
     def execute(self, name: str, params: Params = None) -> Result:
         cursor = self._named(name, params)
         # Drivers report a stale or zero id after UPDATE, DELETE or an ignored INSERT.
@@ -115,7 +136,7 @@ class Session:
                 self._values(name, missing[0] if missing else {})  # raises, naming them
                 raise
         else:
-            sql, batch = self.queries.sql(name), [self._values(name, row) for row in rows]
+            sql, batch = self._sql(name), [self._values(name, row) for row in rows]
         if not batch:
             return 0
         cursor = self.connection.cursor()

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import singlestoredb
+import structlog
 
 from .engine import Engine
 from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, LockConflict
@@ -25,6 +26,7 @@ from .queries import Queries
 from .session import Session
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 # Error codes that mean the connection itself is gone: the client's own (2xxx), the server
 # shutting down (1053), MariaDB's "connection was killed" (1927), MySQL's idle timeout (4031).
@@ -105,6 +107,10 @@ class SingleStoreEngine(Engine):
         self._slots = threading.BoundedSemaphore(pool_size)
         self._closed = False
         self.is_singlestore: bool | None = None
+        # Whether the server took the session lock wait timeout (None: no connection yet);
+        # when it refuses it, its global value applies and that is logged once.
+        self.lock_wait_per_session: bool | None = None
+        self._lock_wait_logged = threading.Lock()
 
     # -- pool -------------------------------------------------------------------------------
     def _open(self) -> _Connection:
@@ -140,10 +146,29 @@ class SingleStoreEngine(Engine):
         """A short row-lock wait. SingleStore has no deadlock detector: a lock cycle waits
         `lock_wait_timeout` (60 s by default) and ends in errno 1205, which callers retry like
         a deadlock. MariaDB's row-lock wait is `innodb_lock_wait_timeout` (its
-        `lock_wait_timeout` is for metadata locks), so the test stand-in behaves alike."""
-        raw.cursor().execute(
-            _SET_LOCK_WAIT[is_singlestore], {"seconds": int(self.lock_wait_timeout)}
-        )
+        `lock_wait_timeout` is for metadata locks), so the test stand-in behaves alike.
+
+        Should the server refuse the session setting (a variable it only takes globally, as
+        its docs advise for values that must reach the leaves), the connection goes on with
+        the global value (docker/singlestore-init.sql sets it) and that is logged once."""
+        try:
+            raw.cursor().execute(
+                _SET_LOCK_WAIT[is_singlestore], {"seconds": int(self.lock_wait_timeout)}
+            )
+        except singlestoredb.Error as exc:
+            if _is_connection_error(exc):
+                raise
+            with self._lock_wait_logged:
+                first = self.lock_wait_per_session is not False
+                self.lock_wait_per_session = False
+            if first:
+                log.warning(
+                    "the server refused the session lock wait timeout; its global value applies",
+                    wanted_seconds=int(self.lock_wait_timeout),
+                    error=str(exc),
+                )
+            return
+        self.lock_wait_per_session = True
 
     @staticmethod
     def _detect_singlestore(raw: Any) -> bool:
@@ -195,10 +220,11 @@ class SingleStoreEngine(Engine):
             is_singlestore=connection.is_singlestore,
         )
 
-    def _run(self, fn: Callable[[Session], T], transactional: bool) -> T:
+    def _run(self, fn: Callable[[Session], T], transactional: bool, retry: bool = True) -> T:
         """Run `fn` on a pooled connection; if that connection turns out dead, retry once on a
         fresh one. Reads are retried whenever the connection drops (they change nothing); a
-        transaction only when the drop came before `fn` ran, so `fn` never runs twice."""
+        transaction only when the drop came before `fn` ran, so `fn` never runs twice; with
+        `retry` off (autocommit DDL), never."""
         for attempt in (1, 2):
             connection = self._acquire()
             broken = False
@@ -212,7 +238,7 @@ class SingleStoreEngine(Engine):
                     raise stale.unavailable from stale.unavailable.__cause__
             except DatabaseUnavailable:
                 broken = True
-                if transactional or attempt == 2:
+                if transactional or not retry or attempt == 2:
                     raise
             finally:
                 self._release(connection, broken)
@@ -224,6 +250,7 @@ class SingleStoreEngine(Engine):
             session.raw("START TRANSACTION")
         except DatabaseUnavailable as exc:
             raise _Stale(exc) from exc
+        session.in_transaction = True
         try:
             result = fn(session)
         except BaseException:
@@ -238,6 +265,11 @@ class SingleStoreEngine(Engine):
 
     def write(self, fn: Callable[[Session], T]) -> T:
         return self._run(fn, transactional=True)
+
+    def autocommit(self, fn: Callable[[Session], T]) -> T:
+        """No START TRANSACTION: the connection is in autocommit mode, so each statement of
+        `fn` (DDL above all) commits on its own. Not retried: a statement may have run."""
+        return self._run(fn, transactional=False, retry=False)
 
     def ping(self) -> None:
         self.read(lambda session: session.raw("SELECT 1"))

@@ -102,6 +102,21 @@ def unmask_strings(masked: str, literals: list[str]) -> str:
     return re.sub("\0(\\d+)\0", lambda m: literals[int(m.group(1))], masked)
 
 
+_PLAIN_NAME = re.compile(r"`(\w+)`")
+
+
+def unquote_identifiers(sql: str) -> str:
+    """The text with each backtick-quoted plain name in its code unquoted (`` `model` `` ->
+    `model`); comments and string literals are left as they are, byte for byte. Quoting a
+    name changes no schema, so migrations compare their text in this form."""
+    out = []
+    for match in _tokens(sql):
+        text = match.group()
+        plain = match.lastgroup == "quoted" and _PLAIN_NAME.fullmatch(text)
+        out.append(text[1:-1] if plain else text)
+    return "".join(out)
+
+
 def strip_comments(sql: str) -> str:
     """The text without its comments (string literals untouched)."""
     return "".join(m.group() for m in _tokens(sql) if m.lastgroup != "comment").strip()
@@ -111,3 +126,15 @@ def strip_comments(sql: str) -> str:
 def is_insert(sql: str) -> bool:
     """Whether the statement inserts rows, the only kind whose last row id means anything."""
     return strip_comments(sql).lstrip("( \n\t").upper().startswith(("INSERT", "REPLACE"))
+
+
+@functools.lru_cache(maxsize=1024)
+def is_ddl(sql: str) -> bool:
+    """Whether the statement defines or drops schema (which MySQL-family servers commit on
+    their own: never inside a transaction of ours)."""
+    return (
+        strip_comments(sql)
+        .lstrip("( \n\t")
+        .upper()
+        .startswith(("CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME"))
+    )

@@ -23,15 +23,16 @@ def _unit_vectors(count: int, seed: int) -> np.ndarray:
 
 
 class Fixture:
-    """Rows the queries can find: a store, a product, snapshots embedded with two models, a QA
-    session. Ids come from the database (AUTO_INCREMENT). The other model's vectors equal
+    """Rows the queries can find: a store, products and snapshots embedded with two models, a
+    QA session. Ids come from the database (AUTO_INCREMENT). The other model's vectors equal
     this model's, so an index search that filtered by model after taking its k candidates
     would come back short."""
 
     def __init__(self) -> None:
         self.now = utcnow()
         self.vectors = _unit_vectors(3 * NEIGHBOURS, seed=1)
-        self.product_id = 0
+        self.product_id = 0  # the first product; the snapshots are attributed to it
+        self.product_ids: list[int] = []
         self.snapshot_ids: list[int] = []
         self.session_id = 0
 
@@ -40,12 +41,17 @@ class Fixture:
         session.execute("stores_upsert", {"store_id": "RP00001", "store_name": "Check store",
                                           "area_code": "7100015", "updated_at": now})  # fmt: skip
         image = {"image_key": "check", "image_width": 1, "image_height": 1, "image_format": "PNG"}
-        self.product_id = (
-            session.execute(
-                "catalog_insert_product", {"upc": "00000000", "name": "Check", **image, "now": now}
-            ).lastrowid
-            or 0
-        )
+        for n, vector in enumerate(self.vectors):  # products 00000000, 00000001, ...
+            name = "Check" if n == 0 else f"Check {n}"
+            product = {"upc": f"{n:08d}", "name": name, **image, "now": now}
+            product_id = session.execute("catalog_insert_product", product).lastrowid or 0
+            self.product_ids.append(product_id)
+            for model in (MODEL, OTHER_MODEL):
+                session.execute(
+                    "similarity_insert_product_embedding",
+                    {"id": product_id, "model": model, "embedding": pack(vector), "now": now},
+                )
+        self.product_id = self.product_ids[0]
         for n, vector in enumerate(self.vectors):
             snapshot_id = session.execute(
                 "catalog_insert_snapshot",
@@ -58,11 +64,6 @@ class Fixture:
                     "similarity_insert_snapshot_embedding",
                     {"id": snapshot_id, "model": model, "embedding": pack(vector), "now": now},
                 )
-        session.execute(
-            "similarity_insert_product_embedding",
-            {"id": self.product_id, "model": MODEL, "embedding": pack(self.vectors[0]),
-             "now": now},
-        )  # fmt: skip
         session.execute("qa_ensure_user", {"username": "check", "now": now})
         self.session_id = (
             session.execute("qa_insert_session", {"username": "check", "now": now}).lastrowid or 0

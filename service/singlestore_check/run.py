@@ -31,11 +31,11 @@ def run_checks(settings: Settings, sql_dir: Path = SQL_DIR) -> tuple[str, list[C
         )):  # fmt: skip
             raise DatabaseError(f"the scratch database {SCRATCH} exists (an interrupted run?); "
                                 "drop it, then run the check again")  # fmt: skip
-        admin.read(lambda s: s.raw("CREATE DATABASE retail_pulse_check"))
+        admin.autocommit(lambda s: s.raw("CREATE DATABASE retail_pulse_check"))
         try:
             return version, _check_scratch(settings, sql_dir, is_singlestore)
         finally:
-            admin.read(lambda s: s.raw("DROP DATABASE IF EXISTS retail_pulse_check"))
+            admin.autocommit(lambda s: s.raw("DROP DATABASE IF EXISTS retail_pulse_check"))
     finally:
         admin.close()
 
@@ -53,13 +53,16 @@ def _check_scratch(settings: Settings, sql_dir: Path, is_singlestore: bool) -> l
         engine.write(fixture.seed)
         return [
             Check("migrations apply", "pass", f"{len(applied)} applied"),
+            checks.restricted_names(engine),
             *checks.charset(engine),
             checks.session_timeout(engine, is_singlestore, settings.db_lock_wait_timeout),
             *checks.vector_indexes(engine, is_singlestore),
             checks.emoji_round_trip(engine, fixture),
-            *(checks.nearest(engine, fixture, query, is_singlestore) for query in (
-                "similarity_nearest_snapshots", "similarity_nearest_snapshots_ann")),
+            *(check for query in checks.NEAREST
+              for check in checks.nearest(engine, fixture, query, is_singlestore)),
             checks.lock_wait(url, sql_dir, fixture.product_id),
+            # these two remake embedding tables: after every check that reads embeddings
+            checks.resize_resumes(engine, is_singlestore),
             *_every_query(engine, sql_dir, fixture, is_singlestore),
         ]  # fmt: skip
     finally:

@@ -6,7 +6,7 @@ SELECT p.upc,
        COUNT(*) AS snapshots,
        ROUND(AVG(DOT_PRODUCT(se.embedding, pe.embedding)), 3) AS mean_similarity,
        ROUND(MIN(DOT_PRODUCT(se.embedding, pe.embedding)), 3) AS worst,
-       SUM(CASE WHEN s.status = 'mismatch' THEN 1 ELSE 0 END) AS qa_mismatches
+       SUM(CASE WHEN s.`status` = 'mismatch' THEN 1 ELSE 0 END) AS qa_mismatches
 FROM snapshots s
 JOIN snapshot_embeddings se ON se.snapshot_id = s.id
 JOIN product_embeddings pe ON pe.product_id = s.product_id AND pe.`model` = se.`model`

@@ -8,7 +8,7 @@
 SELECT b.snapshot_id,
        p.upc,
        p.name AS product,
-       s.status,
+       s.`status`,
        ROUND(DOT_PRODUCT(a.embedding, b.embedding), 3) AS similarity
 FROM snapshot_embeddings a
 JOIN snapshot_embeddings b ON b.`model` = a.`model` AND b.snapshot_id <> a.snapshot_id

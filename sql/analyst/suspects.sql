@@ -7,11 +7,11 @@ SELECT g.snapshot_id,
        q.name AS looks_like,
        ROUND(g.suspicion, 3) AS suspicion,
        ROUND(g.own_share, 3) AS own_share,
-       s.status
+       s.`status`
 FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id
 JOIN products p ON p.id = s.product_id
 LEFT JOIN products q ON q.id = g.suggested_product_id
-WHERE s.status = 'pending'
+WHERE s.`status` = 'pending'
 ORDER BY g.suspicion DESC, g.snapshot_id
 LIMIT 20;

@@ -44,7 +44,7 @@ ORDER BY p.id;
 
 -- name: catalog_insert_snapshot
 INSERT INTO snapshots (product_id, image_key, image_width, image_height, image_format,
-                       content_hash, source, status, votes_match, votes_mismatch, reserved,
+                       content_hash, source, `status`, votes_match, votes_mismatch, reserved,
                        rand_key, created_at)
 VALUES (:product_id, :image_key, :image_width, :image_height, :image_format, :content_hash,
         :source, 'pending', 0, 0, 0, :rand_key, :now);
@@ -52,7 +52,7 @@ VALUES (:product_id, :image_key, :image_width, :image_height, :image_format, :co
 -- name: catalog_snapshot_by_id
 -- A snapshot with its product and voting state.
 SELECT s.id, s.image_key, s.image_width, s.image_height, s.image_format, s.source,
-       s.status, s.votes_match, s.votes_mismatch, s.created_at, s.resolved_at,
+       s.`status`, s.votes_match, s.votes_mismatch, s.created_at, s.resolved_at,
        s.posterior, s.settled_by,
        p.id AS product_id, p.upc AS product_upc, p.name AS product_name,
        p.image_key AS product_image_key
@@ -77,7 +77,7 @@ SELECT COUNT(*) AS n FROM snapshots;
 
 -- name: catalog_truth
 -- Every snapshot with known ground truth: attributed and true product, and the QA status.
-SELECT t.snapshot_id, s.product_id, t.true_product_id, s.status, s.votes_match,
+SELECT t.snapshot_id, s.product_id, t.true_product_id, s.`status`, s.votes_match,
        s.votes_mismatch
 FROM snapshot_truth t
 JOIN snapshots s ON s.id = t.snapshot_id
@@ -86,7 +86,7 @@ ORDER BY t.snapshot_id;
 -- name: catalog_load_snapshot
 -- Bulk loading (tests, benchmarks): a snapshot with its voting state given.
 INSERT INTO snapshots (product_id, image_key, image_width, image_height, image_format,
-                       content_hash, source, status, votes_match, votes_mismatch, reserved,
+                       content_hash, source, `status`, votes_match, votes_mismatch, reserved,
                        rand_key, created_at, resolved_at)
 VALUES (:product_id, :image_key, :image_width, :image_height, :image_format, :content_hash,
         :source, :status, :votes_match, :votes_mismatch, 0, :rand_key, :now, :resolved_at);

@@ -4,10 +4,10 @@
 -- Images of store-visit jobs by state: a pending image with a live lease is in progress,
 -- one without is queued (claimable).
 SELECT CASE
-           WHEN status <> 'pending' THEN status
+           WHEN `status` <> 'pending' THEN `status`
            WHEN lease_expires < :now THEN 'queued'
            ELSE 'in_progress'
-       END AS state,
+       END AS `state`,
        COUNT(*) AS n
 FROM job_images
 GROUP BY 1
@@ -17,15 +17,15 @@ SELECT COUNT(*) AS n FROM jobs
 
 -- name: metrics_jobs_ongoing
 -- Jobs with an image still pending.
-SELECT COUNT(DISTINCT job_id) AS n FROM job_images WHERE status = 'pending'
+SELECT COUNT(DISTINCT job_id) AS n FROM job_images WHERE `status` = 'pending'
 
 -- name: metrics_jobs_failed
 -- Settled jobs with a failed image (the rest of the settled jobs completed).
 SELECT COUNT(DISTINCT f.job_id) AS n
 FROM job_images f
-WHERE f.status = 'failed'
+WHERE f.`status` = 'failed'
   AND NOT EXISTS (
-      SELECT 1 FROM job_images p WHERE p.job_id = f.job_id AND p.status = 'pending'
+      SELECT 1 FROM job_images p WHERE p.job_id = f.job_id AND p.`status` = 'pending'
   )
 
 -- name: metrics_qa_votes
@@ -37,7 +37,7 @@ GROUP BY is_match
 
 -- name: metrics_snapshots
 -- Snapshots by QA status: pending, or resolved as match / mismatch.
-SELECT status, COUNT(*) AS n FROM snapshots GROUP BY status
+SELECT `status`, COUNT(*) AS n FROM snapshots GROUP BY `status`
 
 -- name: metrics_qa_sessions
-SELECT status, COUNT(*) AS n FROM qa_sessions GROUP BY status
+SELECT `status`, COUNT(*) AS n FROM qa_sessions GROUP BY `status`

@@ -1,6 +1,6 @@
 -- name: qa_insert_session
 -- A new open session; its size is set once its snapshots are reserved.
-INSERT INTO qa_sessions (username, status, size, answered, created_at, last_activity_at)
+INSERT INTO qa_sessions (username, `status`, size, answered, created_at, last_activity_at)
 VALUES (:username, 'open', 0, 0, :now, :now);
 
 -- name: qa_claim_user
@@ -15,7 +15,7 @@ WHERE username = :username AND open_session_id IS NULL;
 -- not assessed yet, so it can take one).
 SELECT s.id, s.product_id
 FROM snapshots s
-WHERE s.status = 'pending'
+WHERE s.`status` = 'pending'
   AND s.rand_key >= :start
   AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
@@ -29,7 +29,7 @@ LIMIT :limit;
 -- The wrap-around half of qa_pick_from: from the lowest random key up to the start point.
 SELECT s.id, s.product_id
 FROM snapshots s
-WHERE s.status = 'pending'
+WHERE s.`status` = 'pending'
   AND s.rand_key < :start
   AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
@@ -44,7 +44,7 @@ LIMIT :limit;
 -- locks are always taken in ascending id order and two sessions cannot deadlock).
 SELECT s.id, s.product_id
 FROM snapshots s
-WHERE s.status = 'pending'
+WHERE s.`status` = 'pending'
   AND s.id > :after_id
   AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
@@ -69,11 +69,11 @@ WHERE id = :snapshot_id
 -- name: qa_consensus_state
 -- QA_CONSENSUS=assisted: a snapshot's votes, consensus columns and its current suspicion score
 -- (NULL when not scored, or scored for another attribution).
-SELECT s.status, s.votes_match, s.votes_mismatch, s.reserved, s.prior, s.posterior,
+SELECT s.`status`, s.votes_match, s.votes_mismatch, s.reserved, s.`prior`, s.posterior,
        s.verdicts_needed, g.suspicion
 FROM snapshots s
 LEFT JOIN snapshot_suspicion g
-       ON g.snapshot_id = s.id AND g.model = :model AND g.product_id = s.product_id
+       ON g.snapshot_id = s.id AND g.`model` = :model AND g.product_id = s.product_id
 WHERE s.id = :snapshot_id;
 
 -- name: qa_snapshot_verdicts
@@ -89,7 +89,7 @@ ORDER BY answered_at, username;
 -- QA_CONSENSUS=assisted. 0 rows: another session assessed it, or a verdict arrived, since the
 -- values were computed; the reservation guard then reads what is on the row.
 UPDATE snapshots
-SET prior = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
+SET `prior` = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
 WHERE id = :snapshot_id AND verdicts_needed IS NULL
   AND votes_match = :votes_match AND votes_mismatch = :votes_mismatch;
 
@@ -102,7 +102,7 @@ WHERE id = :snapshot_id AND reserved < verdicts_needed;
 
 -- name: qa_insert_assignment
 -- Hand a reserved snapshot to the user; the primary key refuses a second hand-out.
-INSERT INTO qa_assignments (snapshot_id, username, session_id, position, is_match, released,
+INSERT INTO qa_assignments (snapshot_id, username, session_id, `position`, is_match, released,
                             assigned_at)
 VALUES (:snapshot_id, :username, :session_id, :position, NULL, 0, :now);
 
@@ -111,14 +111,14 @@ UPDATE qa_sessions SET size = :size WHERE id = :session_id;
 
 -- name: qa_open_session
 -- The user's unfinished session, if any.
-SELECT id, username, status, size, answered, created_at, last_activity_at
+SELECT id, username, `status`, size, answered, created_at, last_activity_at
 FROM qa_sessions
-WHERE username = :username AND status = 'open'
+WHERE username = :username AND `status` = 'open'
 ORDER BY id
 LIMIT 1;
 
 -- name: qa_session_by_id
-SELECT id, username, status, size, answered, created_at, last_activity_at
+SELECT id, username, `status`, size, answered, created_at, last_activity_at
 FROM qa_sessions
 WHERE id = :session_id;
 
@@ -130,7 +130,7 @@ FROM qa_assignments a
 JOIN snapshots s ON s.id = a.snapshot_id
 JOIN products p ON p.id = s.product_id
 WHERE a.session_id = :session_id AND a.is_match IS NULL AND a.released = 0
-ORDER BY a.position;
+ORDER BY a.`position`;
 
 -- name: qa_assignment
 -- One hand-out, by its primary key.
@@ -142,7 +142,7 @@ WHERE snapshot_id = :snapshot_id AND username = :username;
 -- Count an answer on the session and record activity. Every vote takes this row lock first
 -- (lock order); 0 rows: the session is closed, or idle past the TTL and about to be released.
 UPDATE qa_sessions SET answered = answered + 1, last_activity_at = :now
-WHERE id = :session_id AND username = :username AND status = 'open'
+WHERE id = :session_id AND username = :username AND `status` = 'open'
   AND last_activity_at >= :cutoff;
 
 -- name: qa_record_verdict
@@ -160,27 +160,27 @@ SET votes_match = votes_match + :match,
 WHERE id = :snapshot_id;
 
 -- name: qa_snapshot_votes
-SELECT status, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :snapshot_id;
+SELECT `status`, votes_match, votes_mismatch, reserved FROM snapshots WHERE id = :snapshot_id;
 
 -- name: qa_resolve_snapshot
 -- Only called while this transaction holds the row and has seen it pending.
-UPDATE snapshots SET status = :status, resolved_at = :now WHERE id = :snapshot_id;
+UPDATE snapshots SET `status` = :status, resolved_at = :now WHERE id = :snapshot_id;
 
 -- name: qa_decided_pending
 -- QA_CONSENSUS=majority, from the sweeper: pending snapshots whose verdicts already hold a
 -- majority. Only the assisted rule leaves such snapshots (it may ask for more verdicts past a
 -- majority); after a switch back to the majority rule nothing else would settle them.
 SELECT id FROM snapshots
-WHERE status = 'pending' AND (votes_match >= :majority OR votes_mismatch >= :majority)
+WHERE `status` = 'pending' AND (votes_match >= :majority OR votes_mismatch >= :majority)
 ORDER BY id
 LIMIT :limit;
 
 -- name: qa_settle_decided
 -- One of those, settled by its majority (compare-and-set: still pending, still decided).
 UPDATE snapshots
-SET status = CASE WHEN votes_match >= :majority THEN 'match' ELSE 'mismatch' END,
+SET `status` = CASE WHEN votes_match >= :majority THEN 'match' ELSE 'mismatch' END,
     resolved_at = :now
-WHERE id = :snapshot_id AND status = 'pending'
+WHERE id = :snapshot_id AND `status` = 'pending'
   AND (votes_match >= :majority OR votes_mismatch >= :majority);
 
 -- name: qa_record_reliability
@@ -191,30 +191,30 @@ WHERE snapshot_id = :snapshot_id AND username = :username;
 -- name: qa_update_consensus
 -- QA_CONSENSUS=assisted, still pending: the new posterior and reservation limit.
 UPDATE snapshots
-SET prior = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
+SET `prior` = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
 WHERE id = :snapshot_id;
 
 -- name: qa_resolve_assisted
 -- QA_CONSENSUS=assisted: settle a snapshot this transaction holds and has seen pending.
 UPDATE snapshots
-SET status = :status, resolved_at = :now, prior = :prior, posterior = :posterior,
+SET `status` = :status, resolved_at = :now, `prior` = :prior, posterior = :posterior,
     verdicts_needed = 0, settled_by = :settled_by
 WHERE id = :snapshot_id;
 
 -- name: qa_prior_history
 -- Calibration of the model prior: resolved snapshots and how many QA found a match, by their
 -- suspicion score rounded to one decimal (scores for the snapshot's current attribution).
-SELECT ROUND(g.suspicion, 1) AS level, COUNT(*) AS resolved,
-       SUM(CASE WHEN s.status = 'match' THEN 1 ELSE 0 END) AS matches
+SELECT ROUND(g.suspicion, 1) AS `level`, COUNT(*) AS resolved,
+       SUM(CASE WHEN s.`status` = 'match' THEN 1 ELSE 0 END) AS matches
 FROM snapshots s
 JOIN snapshot_suspicion g
-  ON g.snapshot_id = s.id AND g.model = :model AND g.product_id = s.product_id
-WHERE s.status <> 'pending'
+  ON g.snapshot_id = s.id AND g.`model` = :model AND g.product_id = s.product_id
+WHERE s.`status` <> 'pending'
 GROUP BY ROUND(g.suspicion, 1);
 
 -- name: qa_complete_session
-UPDATE qa_sessions SET status = 'completed', closed_at = :now
-WHERE id = :session_id AND status = 'open';
+UPDATE qa_sessions SET `status` = 'completed', closed_at = :now
+WHERE id = :session_id AND `status` = 'open';
 
 -- name: qa_release_user
 -- Clear the user's open-session pointer if it still points at this session.
@@ -224,14 +224,14 @@ WHERE username = :username AND open_session_id = :session_id;
 -- name: qa_idle_sessions
 -- Open sessions idle since before the cutoff (the TTL sweep's work list).
 SELECT id FROM qa_sessions
-WHERE status = 'open' AND last_activity_at < :cutoff
+WHERE `status` = 'open' AND last_activity_at < :cutoff
 ORDER BY id
 LIMIT :limit;
 
 -- name: qa_expire_session
 -- Close an idle session; 0 rows: it was answered or closed meanwhile.
-UPDATE qa_sessions SET status = 'expired', closed_at = :now
-WHERE id = :session_id AND status = 'open' AND last_activity_at < :cutoff;
+UPDATE qa_sessions SET `status` = 'expired', closed_at = :now
+WHERE id = :session_id AND `status` = 'open' AND last_activity_at < :cutoff;
 
 -- name: qa_unanswered_snapshots
 SELECT snapshot_id FROM qa_assignments
@@ -250,9 +250,9 @@ UPDATE snapshots SET reserved = reserved - 1 WHERE id = :snapshot_id AND reserve
 -- Per user: verdicts given, verdicts on resolved snapshots, and how many agree with the result.
 SELECT a.username,
        COUNT(*) AS reviewed,
-       SUM(CASE WHEN s.status <> 'pending' THEN 1 ELSE 0 END) AS judged,
-       SUM(CASE WHEN (s.status = 'match' AND a.is_match = 1)
-                  OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END) AS agreed
+       SUM(CASE WHEN s.`status` <> 'pending' THEN 1 ELSE 0 END) AS judged,
+       SUM(CASE WHEN (s.`status` = 'match' AND a.is_match = 1)
+                  OR (s.`status` = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END) AS agreed
 FROM qa_assignments a
 JOIN snapshots s ON s.id = a.snapshot_id
 WHERE a.is_match IS NOT NULL
@@ -268,8 +268,8 @@ SELECT a.username,
        COUNT(*) AS judged,
        SUM(CASE
              WHEN s.posterior IS NULL OR a.reliability IS NULL THEN
-               CASE WHEN (s.status = 'match' AND a.is_match = 1)
-                      OR (s.status = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END
+               CASE WHEN (s.`status` = 'match' AND a.is_match = 1)
+                      OR (s.`status` = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END
              WHEN a.is_match = 1 THEN
                s.posterior * (1 - a.reliability)
                / (s.posterior * (1 - a.reliability) + (1 - s.posterior) * a.reliability)
@@ -279,20 +279,20 @@ SELECT a.username,
            END) AS agreed
 FROM qa_assignments a
 JOIN snapshots s ON s.id = a.snapshot_id
-WHERE a.is_match IS NOT NULL AND s.status <> 'pending'
+WHERE a.is_match IS NOT NULL AND s.`status` <> 'pending'
 GROUP BY a.username;
 
 -- name: qa_activity
 -- Activity points: verdicts given in completed sessions.
 SELECT username, SUM(answered) AS activity_points
 FROM qa_sessions
-WHERE status = 'completed'
+WHERE `status` = 'completed'
 GROUP BY username;
 
 -- name: qa_export_page
 -- The cleaned dataset, every status, in id order from a keyset cursor.
 SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
-       s.votes_mismatch, s.status, s.posterior, s.settled_by
+       s.votes_mismatch, s.`status`, s.posterior, s.settled_by
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
 WHERE s.id > :after_id
@@ -302,28 +302,28 @@ LIMIT :limit;
 -- name: qa_export_page_by_status
 -- The cleaned dataset for one status, in id order from a keyset cursor.
 SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
-       s.votes_mismatch, s.status, s.posterior, s.settled_by
+       s.votes_mismatch, s.`status`, s.posterior, s.settled_by
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
-WHERE s.status = :status AND s.id > :after_id
+WHERE s.`status` = :status AND s.id > :after_id
 ORDER BY s.id
 LIMIT :limit;
 
 -- name: qa_load_session
 -- Bulk loading (benchmarks): a closed session with its counts given.
-INSERT INTO qa_sessions (username, status, size, answered, created_at, last_activity_at,
+INSERT INTO qa_sessions (username, `status`, size, answered, created_at, last_activity_at,
                          closed_at)
 VALUES (:username, :status, :size, :answered, :now, :now, :now);
 
 -- name: qa_load_assignment
 -- Bulk loading (benchmarks): an answered hand-out.
-INSERT INTO qa_assignments (snapshot_id, username, session_id, position, is_match, released,
+INSERT INTO qa_assignments (snapshot_id, username, session_id, `position`, is_match, released,
                             assigned_at, answered_at)
 VALUES (:snapshot_id, :username, :session_id, :position, :is_match, 0, :now, :now);
 
 -- name: qa_queue_state
 -- Totals for checks and reports: snapshots per status, votes and open reservations.
-SELECT status, COUNT(*) AS snapshots, SUM(votes_match + votes_mismatch) AS votes,
+SELECT `status`, COUNT(*) AS snapshots, SUM(votes_match + votes_mismatch) AS votes,
        SUM(reserved) AS reserved
 FROM snapshots
-GROUP BY status;
+GROUP BY `status`;

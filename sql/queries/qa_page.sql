@@ -4,6 +4,6 @@
 -- SingleStore (AUTO_INCREMENT is unique, not sequential).
 SELECT id, image_key
 FROM snapshots
-WHERE product_id = :product_id AND status = 'match'
+WHERE product_id = :product_id AND `status` = 'match'
 ORDER BY resolved_at DESC, id DESC
 LIMIT :limit;

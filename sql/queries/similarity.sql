@@ -3,7 +3,7 @@
 -- dot product is cosine similarity), skipping :exclude_id. The inner ORDER BY ... LIMIT is
 -- the shape SingleStore answers from its vector index.
 SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
-       s.image_key, s.status
+       s.image_key, s.`status`
 FROM (
     SELECT e.snapshot_id, DOT_PRODUCT(e.embedding, :vector) AS score
     FROM snapshot_embeddings e
@@ -30,7 +30,7 @@ ORDER BY n.score DESC;
 
 -- name: similarity_snapshot
 -- A snapshot as similarity sees it: attribution, status and image.
-SELECT s.id, s.product_id, s.status, s.image_key, p.upc AS product_upc,
+SELECT s.id, s.product_id, s.`status`, s.image_key, p.upc AS product_upc,
        p.name AS product_name
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
@@ -96,7 +96,7 @@ SELECT r.job_id, r.seq, r.blob_key
 FROM image_results r
 LEFT JOIN job_image_embeddings e
        ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
-WHERE e.job_id IS NULL AND r.status = 'done' AND r.blob_key IS NOT NULL
+WHERE e.job_id IS NULL AND r.`status` = 'done' AND r.blob_key IS NOT NULL
 LIMIT :limit;
 
 -- name: similarity_count_products_missing
@@ -116,7 +116,7 @@ SELECT COUNT(*) AS n
 FROM image_results r
 LEFT JOIN job_image_embeddings e
        ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
-WHERE e.job_id IS NULL AND r.status = 'done' AND r.blob_key IS NOT NULL;
+WHERE e.job_id IS NULL AND r.`status` = 'done' AND r.blob_key IS NOT NULL;
 
 -- name: similarity_count_snapshot_embeddings
 SELECT COUNT(*) AS n FROM snapshot_embeddings WHERE `model` = :model;
@@ -151,14 +151,14 @@ VALUES (:snapshot_id, :model, :product_id, :suggested_product_id, :suspicion, :o
 -- The snapshots most likely attributed to the wrong product, most suspicious first; :status
 -- '' means any status.
 SELECT g.snapshot_id, g.suspicion, g.own_share, g.suggested_share, g.scored_at,
-       s.status, s.image_key, s.product_id,
+       s.`status`, s.image_key, s.product_id,
        p.upc AS product_upc, p.name AS product_name,
        g.suggested_product_id, q.upc AS suggested_upc, q.name AS suggested_name
 FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id AND s.product_id = g.product_id
 JOIN products p ON p.id = s.product_id
 LEFT JOIN products q ON q.id = g.suggested_product_id
-WHERE g.`model` = :model AND (:status = '' OR s.status = :status)
+WHERE g.`model` = :model AND (:status = '' OR s.`status` = :status)
 ORDER BY g.suspicion DESC, g.snapshot_id
 LIMIT :limit;
 
@@ -169,7 +169,7 @@ SELECT s.id, s.product_id
 FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id
 WHERE g.`model` = :model
-  AND s.status = 'pending'
+  AND s.`status` = 'pending'
   AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (

@@ -31,27 +31,28 @@ CREATE ROWSTORE TABLE job_images (
     visit_index   INT NOT NULL,
     url           TEXT NOT NULL,
     sched         BIGINT NOT NULL,
-    status        VARCHAR(16) NOT NULL,
+    `status`        VARCHAR(16) NOT NULL,
     lease_owner   VARCHAR(100) NULL,
     lease_expires DATETIME(6) NOT NULL,
     attempts      INT NOT NULL DEFAULT 0,
     PRIMARY KEY (job_id, seq),
-    KEY job_images_queue (status, sched, job_id),
+    KEY job_images_queue (`status`, sched, job_id),
     SHARD KEY (job_id)
 );
 
 -- Written once per image, then read by job reports and aggregated by the visit reports:
 -- columnstore, sorted by job so a job's rows sit together; the hash primary key makes a
--- retaken image's second INSERT IGNORE a no-op.
+-- retaken image's second INSERT IGNORE a no-op. The text people type is utf8mb4 from the
+-- start (see 0006): ALTER TABLE ... MODIFY is not confirmed for columnstore tables.
 CREATE TABLE image_results (
     job_id        BIGINT NOT NULL,
     seq           INT NOT NULL,
     visit_index   INT NOT NULL,
-    store_id      VARCHAR(64) NOT NULL,
+    store_id      VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL,
     visit_time    DATETIME(6) NOT NULL,
-    url           TEXT NOT NULL,
-    status        VARCHAR(16) NOT NULL,
-    error         TEXT NULL,
+    url           TEXT CHARACTER SET utf8mb4 NOT NULL,
+    `status`        VARCHAR(16) NOT NULL,
+    error         TEXT CHARACTER SET utf8mb4 NULL,
     width         INT NULL,
     height        INT NULL,
     perimeter     BIGINT NULL,

@@ -29,7 +29,7 @@ CREATE ROWSTORE TABLE snapshots (
     image_format    VARCHAR(10) NOT NULL,
     content_hash    CHAR(64) NOT NULL,
     source          VARCHAR(500) NULL,
-    status          VARCHAR(8) NOT NULL DEFAULT 'pending',
+    `status`          VARCHAR(8) NOT NULL DEFAULT 'pending',
     votes_match     INT NOT NULL DEFAULT 0,
     votes_mismatch  INT NOT NULL DEFAULT 0,
     reserved        INT NOT NULL DEFAULT 0,
@@ -39,8 +39,8 @@ CREATE ROWSTORE TABLE snapshots (
     PRIMARY KEY (id),
     SHARD KEY (id),
     KEY snapshots_product (product_id, id),
-    KEY snapshots_queue (status, rand_key),
-    KEY snapshots_status_id (status, id),
+    KEY snapshots_queue (`status`, rand_key),
+    KEY snapshots_status_id (`status`, id),
     KEY snapshots_hash (content_hash)
 );
 

@@ -15,7 +15,7 @@ CREATE ROWSTORE TABLE qa_users (
 CREATE ROWSTORE TABLE qa_sessions (
     id                BIGINT NOT NULL AUTO_INCREMENT,
     username          VARCHAR(64) NOT NULL,
-    status            VARCHAR(10) NOT NULL DEFAULT 'open',
+    `status`            VARCHAR(10) NOT NULL DEFAULT 'open',
     size              INT NOT NULL,
     answered          INT NOT NULL DEFAULT 0,
     created_at        DATETIME(6) NOT NULL,
@@ -23,8 +23,8 @@ CREATE ROWSTORE TABLE qa_sessions (
     closed_at         DATETIME(6) NULL,
     PRIMARY KEY (id),
     SHARD KEY (id),
-    KEY qa_sessions_user (username, status),
-    KEY qa_sessions_idle (status, last_activity_at)
+    KEY qa_sessions_user (username, `status`),
+    KEY qa_sessions_idle (`status`, last_activity_at)
 );
 
 -- Sharded by snapshot_id like `snapshots`, so "has this user had this snapshot" is a local
@@ -34,13 +34,13 @@ CREATE ROWSTORE TABLE qa_assignments (
     snapshot_id  BIGINT NOT NULL,
     username     VARCHAR(64) NOT NULL,
     session_id   BIGINT NOT NULL,
-    position     INT NOT NULL,
+    `position`     INT NOT NULL,
     is_match     TINYINT NULL,
     released     TINYINT NOT NULL DEFAULT 0,
     assigned_at  DATETIME(6) NOT NULL,
     answered_at  DATETIME(6) NULL,
     PRIMARY KEY (snapshot_id, username),
     SHARD KEY (snapshot_id),
-    KEY qa_assignments_session (session_id, position),
+    KEY qa_assignments_session (session_id, `position`),
     KEY qa_assignments_user (username, snapshot_id)
 );

@@ -11,11 +11,11 @@
 
 CREATE TABLE product_embeddings (
     product_id  BIGINT NOT NULL,
-    model       VARCHAR(64) NOT NULL,
+    `model`       VARCHAR(64) NOT NULL,
     embedding   VECTOR(580, F32) NOT NULL,
     created_at  DATETIME(6) NOT NULL,
-    PRIMARY KEY (product_id, model) USING HASH,
-    SORT KEY (model, product_id),
+    PRIMARY KEY (product_id, `model`) USING HASH,
+    SORT KEY (`model`, product_id),
     SHARD KEY (product_id),
     VECTOR INDEX product_embeddings_ann (embedding)
         INDEX_OPTIONS '{"index_type":"HNSW_FLAT","metric_type":"DOT_PRODUCT"}'
@@ -23,11 +23,11 @@ CREATE TABLE product_embeddings (
 
 CREATE TABLE snapshot_embeddings (
     snapshot_id BIGINT NOT NULL,
-    model       VARCHAR(64) NOT NULL,
+    `model`       VARCHAR(64) NOT NULL,
     embedding   VECTOR(580, F32) NOT NULL,
     created_at  DATETIME(6) NOT NULL,
-    PRIMARY KEY (snapshot_id, model) USING HASH,
-    SORT KEY (model, snapshot_id),
+    PRIMARY KEY (snapshot_id, `model`) USING HASH,
+    SORT KEY (`model`, snapshot_id),
     SHARD KEY (snapshot_id),
     VECTOR INDEX snapshot_embeddings_ann (embedding)
         INDEX_OPTIONS '{"index_type":"HNSW_FLAT","metric_type":"DOT_PRODUCT"}'
@@ -37,11 +37,11 @@ CREATE TABLE snapshot_embeddings (
 CREATE TABLE job_image_embeddings (
     job_id      BIGINT NOT NULL,
     seq         INT NOT NULL,
-    model       VARCHAR(64) NOT NULL,
+    `model`       VARCHAR(64) NOT NULL,
     embedding   VECTOR(580, F32) NOT NULL,
     created_at  DATETIME(6) NOT NULL,
-    PRIMARY KEY (job_id, seq, model) USING HASH,
-    SORT KEY (model, job_id, seq),
+    PRIMARY KEY (job_id, seq, `model`) USING HASH,
+    SORT KEY (`model`, job_id, seq),
     SHARD KEY (job_id),
     VECTOR INDEX job_image_embeddings_ann (embedding)
         INDEX_OPTIONS '{"index_type":"HNSW_FLAT","metric_type":"DOT_PRODUCT"}'
@@ -52,7 +52,7 @@ CREATE TABLE job_image_embeddings (
 -- rowstore, sharded like snapshots.
 CREATE ROWSTORE TABLE snapshot_suspicion (
     snapshot_id           BIGINT NOT NULL,
-    model                 VARCHAR(64) NOT NULL,
+    `model`                 VARCHAR(64) NOT NULL,
     product_id            BIGINT NOT NULL,
     suggested_product_id  BIGINT NULL,
     suspicion             DOUBLE NOT NULL,
@@ -60,7 +60,7 @@ CREATE ROWSTORE TABLE snapshot_suspicion (
     suggested_share       DOUBLE NOT NULL,
     population            BIGINT NOT NULL,
     scored_at             DATETIME(6) NOT NULL,
-    PRIMARY KEY (snapshot_id, model),
+    PRIMARY KEY (snapshot_id, `model`),
     SHARD KEY (snapshot_id),
-    KEY snapshot_suspicion_rank (model, suspicion)
+    KEY snapshot_suspicion_rank (`model`, suspicion)
 );

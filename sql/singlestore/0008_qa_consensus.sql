@@ -3,7 +3,7 @@
 -- reliability each verdict was counted with. All NULL under QA_CONSENSUS=majority.
 
 -- P(the attribution is right) from the similarity evidence, fixed when first handed out.
-ALTER TABLE snapshots ADD COLUMN prior DOUBLE NULL;
+ALTER TABLE snapshots ADD COLUMN `prior` DOUBLE NULL;
 -- P(match) after the prior and every verdict so far.
 ALTER TABLE snapshots ADD COLUMN posterior DOUBLE NULL;
 -- The fewest further verdicts that could settle it: the reservation guard's limit.

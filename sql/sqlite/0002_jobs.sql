@@ -27,7 +27,7 @@ CREATE TABLE job_images (
     visit_index   INTEGER NOT NULL,
     url           TEXT NOT NULL,
     sched         INTEGER NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    `status`        TEXT NOT NULL CHECK (`status` IN ('pending', 'done', 'failed')),
     lease_owner   TEXT,
     lease_expires DATETIME NOT NULL,
     attempts      INTEGER NOT NULL DEFAULT 0,
@@ -35,7 +35,7 @@ CREATE TABLE job_images (
     FOREIGN KEY (job_id, visit_index) REFERENCES job_visits (job_id, visit_index)
 );
 
-CREATE INDEX job_images_queue ON job_images (status, sched, job_id);
+CREATE INDEX job_images_queue ON job_images (`status`, sched, job_id);
 
 CREATE TABLE image_results (
     job_id        INTEGER NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE image_results (
     store_id      TEXT NOT NULL,
     visit_time    DATETIME NOT NULL,
     url           TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    `status`        TEXT NOT NULL CHECK (`status` IN ('done', 'failed')),
     error         TEXT,
     width         INTEGER,
     height        INTEGER,

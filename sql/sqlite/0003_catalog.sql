@@ -22,8 +22,8 @@ CREATE TABLE snapshots (
     image_format    TEXT NOT NULL,
     content_hash    TEXT NOT NULL,          -- sha256 of the uploaded bytes (import dedupe)
     source          TEXT,                   -- original file name or import path, if known
-    status          TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'match', 'mismatch')),
+    `status`          TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (`status` IN ('pending', 'match', 'mismatch')),
     votes_match     INTEGER NOT NULL DEFAULT 0,
     votes_mismatch  INTEGER NOT NULL DEFAULT 0,
     reserved        INTEGER NOT NULL DEFAULT 0,  -- open QA reservations not yet answered
@@ -33,8 +33,8 @@ CREATE TABLE snapshots (
 );
 
 CREATE INDEX snapshots_product ON snapshots (product_id, id);
-CREATE INDEX snapshots_queue ON snapshots (status, rand_key);
-CREATE INDEX snapshots_status_id ON snapshots (status, id);
+CREATE INDEX snapshots_queue ON snapshots (`status`, rand_key);
+CREATE INDEX snapshots_status_id ON snapshots (`status`, id);
 CREATE INDEX snapshots_hash ON snapshots (content_hash);
 
 -- Known ground truth for some snapshots (the generated demo catalog): which product a snapshot

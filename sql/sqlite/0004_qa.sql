@@ -12,8 +12,8 @@ CREATE TABLE qa_users (
 CREATE TABLE qa_sessions (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     username          TEXT NOT NULL,
-    status            TEXT NOT NULL DEFAULT 'open'
-                      CHECK (status IN ('open', 'completed', 'expired')),
+    `status`            TEXT NOT NULL DEFAULT 'open'
+                      CHECK (`status` IN ('open', 'completed', 'expired')),
     size              INTEGER NOT NULL,       -- snapshots handed out
     answered          INTEGER NOT NULL DEFAULT 0,
     created_at        DATETIME NOT NULL,
@@ -21,8 +21,8 @@ CREATE TABLE qa_sessions (
     closed_at         DATETIME
 );
 
-CREATE INDEX qa_sessions_user ON qa_sessions (username, status);
-CREATE INDEX qa_sessions_idle ON qa_sessions (status, last_activity_at);
+CREATE INDEX qa_sessions_user ON qa_sessions (username, `status`);
+CREATE INDEX qa_sessions_idle ON qa_sessions (`status`, last_activity_at);
 
 -- A snapshot handed to a user, and (once answered) the user's verdict. The primary key
 -- (snapshot_id, username) is the rule "no user is ever given the same snapshot twice": rows
@@ -31,7 +31,7 @@ CREATE TABLE qa_assignments (
     snapshot_id  INTEGER NOT NULL REFERENCES snapshots (id),
     username     TEXT NOT NULL,
     session_id   INTEGER NOT NULL REFERENCES qa_sessions (id),
-    position     INTEGER NOT NULL,            -- order within the session
+    `position`     INTEGER NOT NULL,            -- order within the session
     is_match     INTEGER,                     -- NULL until answered; 1 match, 0 mismatch
     released     INTEGER NOT NULL DEFAULT 0,  -- 1: unanswered when its session expired
     assigned_at  DATETIME NOT NULL,
@@ -39,5 +39,5 @@ CREATE TABLE qa_assignments (
     PRIMARY KEY (snapshot_id, username)
 );
 
-CREATE INDEX qa_assignments_session ON qa_assignments (session_id, position);
+CREATE INDEX qa_assignments_session ON qa_assignments (session_id, `position`);
 CREATE INDEX qa_assignments_user ON qa_assignments (username, snapshot_id);

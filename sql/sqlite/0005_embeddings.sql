@@ -6,28 +6,28 @@
 
 CREATE TABLE product_embeddings (
     product_id  INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    model       TEXT NOT NULL,
+    `model`       TEXT NOT NULL,
     embedding   BLOB NOT NULL,
     created_at  DATETIME NOT NULL,
-    PRIMARY KEY (product_id, model)
+    PRIMARY KEY (product_id, `model`)
 );
 
 CREATE TABLE snapshot_embeddings (
     snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
-    model       TEXT NOT NULL,
+    `model`       TEXT NOT NULL,
     embedding   BLOB NOT NULL,
     created_at  DATETIME NOT NULL,
-    PRIMARY KEY (snapshot_id, model)
+    PRIMARY KEY (snapshot_id, `model`)
 );
 
 -- Store-visit images, keyed like their result row.
 CREATE TABLE job_image_embeddings (
     job_id      INTEGER NOT NULL,
     seq         INTEGER NOT NULL,
-    model       TEXT NOT NULL,
+    `model`       TEXT NOT NULL,
     embedding   BLOB NOT NULL,
     created_at  DATETIME NOT NULL,
-    PRIMARY KEY (job_id, seq, model),
+    PRIMARY KEY (job_id, seq, `model`),
     FOREIGN KEY (job_id, seq) REFERENCES image_results (job_id, seq) ON DELETE CASCADE
 );
 
@@ -49,7 +49,7 @@ INSERT INTO embedding_versions (kind, appends, rewrites) VALUES ('snapshot', 0, 
 -- collection has grown since (`population`), when it is old, or when the attribution changed.
 CREATE TABLE snapshot_suspicion (
     snapshot_id           INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
-    model                 TEXT NOT NULL,
+    `model`                 TEXT NOT NULL,
     product_id            INTEGER NOT NULL,   -- the attribution that was scored
     suggested_product_id  INTEGER,            -- the best other product; NULL if none voted
     suspicion             REAL NOT NULL,      -- in [-1, 1]: suggested_share - own_share
@@ -57,7 +57,7 @@ CREATE TABLE snapshot_suspicion (
     suggested_share       REAL NOT NULL,
     population            INTEGER NOT NULL,   -- snapshot embeddings of the model when scored
     scored_at             DATETIME NOT NULL,
-    PRIMARY KEY (snapshot_id, model)
+    PRIMARY KEY (snapshot_id, `model`)
 );
 
-CREATE INDEX snapshot_suspicion_rank ON snapshot_suspicion (model, suspicion);
+CREATE INDEX snapshot_suspicion_rank ON snapshot_suspicion (`model`, suspicion);

@@ -16,7 +16,7 @@ CREATE TABLE job_images (
     visit_index   INTEGER NOT NULL,
     url           TEXT NOT NULL,
     sched         INTEGER NOT NULL,
-    status        TEXT NOT NULL CHECK (status = 'pending' OR status = 'done' OR status = 'failed'),
+    `status`        TEXT NOT NULL CHECK (`status` = 'pending' OR `status` = 'done' OR `status` = 'failed'),
     lease_owner   TEXT,
     lease_expires DATETIME NOT NULL,
     attempts      INTEGER NOT NULL DEFAULT 0,
@@ -28,4 +28,4 @@ INSERT INTO job_images SELECT * FROM job_images_copy;
 
 DROP TABLE job_images_copy;
 
-CREATE INDEX job_images_queue ON job_images (status, sched, job_id);
+CREATE INDEX job_images_queue ON job_images (`status`, sched, job_id);

@@ -3,7 +3,7 @@
 -- reliability each verdict was counted with. All NULL under QA_CONSENSUS=majority.
 
 -- P(the attribution is right) from the similarity evidence, fixed when first handed out.
-ALTER TABLE snapshots ADD COLUMN prior REAL;
+ALTER TABLE snapshots ADD COLUMN `prior` REAL;
 -- P(match) after the prior and every verdict so far.
 ALTER TABLE snapshots ADD COLUMN posterior REAL;
 -- The fewest further verdicts that could settle it: the reservation guard's limit.

@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from service.db import LockConflict, create_engine, migrate
+from service.db import singlestore as singlestore_engine
 
 pytestmark = pytest.mark.mariadb
 
@@ -24,6 +26,28 @@ def test_each_connection_gets_the_configured_lock_wait_timeout(
     finally:
         engine.close()
     assert rows == [{"t": 3}]
+    assert engine.lock_wait_per_session is True  # type: ignore[attr-defined]
+
+
+def test_a_refused_session_setting_leaves_the_global_value_and_is_logged_once(
+    mariadb_url: str, test_sql: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were lock_wait_timeout global-only on a cluster, SET SESSION would be refused: MariaDB
+    refuses it for a global-only variable (errno 1229), which stands in for that here."""
+    refused = "SET SESSION innodb_buffer_pool_size = %(seconds)s"
+    monkeypatch.setitem(singlestore_engine._SET_LOCK_WAIT, False, refused)
+    engine = create_engine(mariadb_url, test_sql, pool_size=2, lock_wait_timeout=3)
+    sql = "SELECT @@SESSION.innodb_lock_wait_timeout AS s, @@GLOBAL.innodb_lock_wait_timeout AS g"
+    try:
+        with capture_logs() as logs:  # two connections, one inside the other
+            rows = engine.read(lambda outer: engine.read(lambda inner: inner.raw(sql)))
+            engine.read(lambda s: s.raw(sql))
+    finally:
+        engine.close()
+    assert rows[0]["s"] == rows[0]["g"] != 3  # the server's global value, and work goes on
+    assert engine.lock_wait_per_session is False  # type: ignore[attr-defined]
+    warnings = [e for e in logs if "refused the session lock wait timeout" in e["event"]]
+    assert len(warnings) == 1 and "1229" in warnings[0]["error"]
 
 
 def test_a_statement_waiting_past_the_timeout_is_a_lock_conflict(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from service.config import SQL_DIR
 from service.db import Engine, MigrationError, create_engine, migrate
+from service.db.migrations import REVISED, discover
 from service.db.mysql_compat import translate_ddl
+from service.db.sqltext import split_statements, strip_comments
 
 # The same two steps per dialect; the second needs the first (ALTER of its table, rows in it).
 STEPS = {
@@ -121,6 +125,86 @@ def test_failing_migration_is_reported_and_not_recorded(
     assert [version for version, _, _ in recorded(engine)] == [1, 2]
 
 
+# What databases recorded for the migrations that shipped. A file that ran is never edited;
+# quoting its identifiers (restricted keywords) is allowed: the checksum ignores the backticks.
+SHIPPED = {
+    "sqlite": [
+        "677c0686071a63cca22213360e04053a45274dcbf5da6e748125c8599b7c4d99",
+        "ee12c8ce206fb630c2c3ce68846f21f456f37671ca16b0fb8870a115df0bc95c",
+        "96c4920eb2e6358da341e34141bb748dad0de9e2cd09149b411980abc6d29443",
+        "f95f108dafb1db4675260aa8af2f1f10790a9ef4ba25287bd0f4adcc5586d1f7",
+        "c77dc11cb5c324db5045f08b5f7560ec5532fbc6e3bf2bb08eaa9bbc62aa0ed5",
+        "1a176cd971fe03da51a6bb02c81db14e5093a5596034913453763117634a85f9",
+        "47455de8f2d0ac4578dbcca36dd8f1267661476dc4773c136fdd87c03a1d0c21",
+        "760c161e9ffa1cc7a7a0554090ed3e8958a43d9bb424bb336f0f5e9c7e25fbce",
+    ],
+    "singlestore": [
+        "9d96d7e476809b59da8c42432a5c07ac9a55ff6cba8c174fa1bec151d96bafbe",
+        "fa273774357856e8adb0daf1b2f2b2a7d802bb52ace61cbad7d276462a0e8278",
+        "2b21ac4d5f3748ff26fd48808a105db8e69028b5c1e677deeab02b7e529db56a",
+        "b2d26e50f717af0031ed9f2d4d01b6f5dd333fb79d7dc5790f8b03bb28f5c5bf",
+        "319cd2e3877b8b28bfc442d9e02d195c5fd68cd4bd82fc5a65013ef542ed7bab",
+        "cae801fd67408ab58f437c804753072c76e84a79174a1e551fe43d860306ad36",
+        "e7b5ac4e0744c1c92557bf1cb29c4d2c079ece96ae5aaef10e537c1b75285daa",
+        "0cc67b04c60809932a4beca5db2b7789c6dddc38ba050166f0557b8fc8d167b4",
+    ],
+}
+
+
+@pytest.mark.parametrize("dialect", sorted(SHIPPED))
+def test_shipped_migrations_keep_their_checksums(dialect: str) -> None:
+    """Unchanged, or revised (migrations.REVISED) with the shipped checksum still accepted."""
+    migrations = discover(SQL_DIR, dialect)
+    for migration, shipped in zip(migrations, SHIPPED[dialect], strict=False):
+        revised = REVISED.get((dialect, migration.version))
+        if revised is None:
+            assert migration.checksum == shipped, migration.path.name
+        else:
+            assert shipped in revised and migration.checksum != shipped, migration.path.name
+    assert {dialect for dialect, _ in REVISED} == {"singlestore"}  # SQLite's: none
+
+
+@pytest.mark.mariadb
+def test_a_database_that_ran_a_revised_file_before_is_up_to_date(mariadb_url: str) -> None:
+    engine = create_engine(mariadb_url, SQL_DIR, pool_size=1)
+    try:
+        migrate(engine, SQL_DIR)
+        shipped = SHIPPED["singlestore"][5]  # 0006 as it first shipped
+
+        def record(checksum: str) -> None:
+            engine.write(
+                lambda s: s.raw(
+                    "UPDATE schema_migrations SET `checksum` = %(c)s WHERE `version` = 6",
+                    {"c": checksum},
+                )
+            )
+
+        record(shipped)
+        assert migrate(engine, SQL_DIR) == []
+        record("0" * 64)  # any other text is still an edit
+        with pytest.raises(MigrationError, match="0006_utf8mb4.sql was edited"):
+            migrate(engine, SQL_DIR)
+    finally:
+        engine.close()
+
+
+def test_quoting_a_name_keeps_the_checksum_and_any_other_edit_changes_it(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    dialect = make_engine(tmp_path).dialect
+    sql_dir = sql_dir_with(tmp_path, dialect, STEPS[dialect])
+    engine = make_engine(sql_dir)
+    migrate(engine, sql_dir)
+    path = sql_dir / dialect / "0002_note_tags.sql"
+    text = path.read_text()
+    path.write_text(text.replace("ADD COLUMN tag", "ADD COLUMN `tag`"))
+    assert migrate(engine, sql_dir) == []  # the same migration: applied already
+    for edit in ("'first; with a `semicolon`'", "-- a `comment`\n'first; with a semicolon'"):
+        path.write_text(text.replace("'first; with a semicolon'", edit))
+        with pytest.raises(MigrationError, match="0002_note_tags.sql was edited"):
+            migrate(engine, sql_dir)
+
+
 @pytest.mark.parametrize(
     ("files", "problem"),
     [
@@ -200,3 +284,18 @@ def test_singlestore_ddl_applies_on_mariadb(mariadb_url: str, tmp_path: Path) ->
     defaults = {(row["t"], row["c"]): row["d"] for row in columns}
     assert defaults[("shelves", "name")] == "'a, SHARD KEY (x)'"
     engine.close()
+
+
+def test_no_alter_modify_on_a_columnstore_table() -> None:
+    """SingleStore's docs do not confirm ALTER TABLE ... MODIFY for columnstore tables (the
+    default kind: CREATE TABLE without ROWSTORE), so the migrations never use it on one."""
+    statements = [
+        " ".join(strip_comments(s).split())
+        for m in discover(SQL_DIR, "singlestore")
+        for s in split_statements(m.path.read_text())
+    ]
+    created = [re.match(r"CREATE (ROWSTORE )?(?:REFERENCE )?TABLE (\w+)", s) for s in statements]
+    columnstore = {m.group(2) for m in created if m and not m.group(1)}
+    assert {"image_results", "product_embeddings"} <= columnstore
+    modified = {m.group(1) for s in statements if (m := re.match(r"ALTER TABLE (\w+) MODIFY", s))}
+    assert modified and not modified & columnstore

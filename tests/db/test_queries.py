@@ -84,3 +84,26 @@ def test_unknown_name(tmp_path: Path) -> None:
         queries.sql("unknown")
     with pytest.raises(QueryError, match="unknown query"):
         queries["unknown"]
+
+
+def test_the_mysql_stand_in_gets_the_text_less_what_it_lacks(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "singlestore/a.sql",
+        "-- name: exact\nSELECT id, DOT_PRODUCT(v, :q) AS score FROM t\n"
+        "WHERE note <> 'ORDER BY x USE INDEX () DESC'\nORDER BY score USE INDEX () DESC\n\n"
+        "-- name: remake\nCREATE TABLE t (id BIGINT NOT NULL, v VECTOR(:n, F32) NOT NULL,\n"
+        "    SHARD KEY (id),\n"
+        '    VECTOR INDEX t_ann (v) INDEX_OPTIONS \'{"index_type":"HNSW_FLAT"}\')\n',
+    )
+    queries = Queries(tmp_path, "singlestore")
+    assert queries.sql("exact").endswith("ORDER BY score USE INDEX () DESC")  # SingleStore's
+    stand_in = queries.sql("exact", stand_in=True)
+    assert stand_in.endswith("ORDER BY score DESC")
+    assert "'ORDER BY x USE INDEX () DESC'" in stand_in  # a string is left alone
+    assert queries.sql("remake", stand_in=True) == (
+        "CREATE TABLE t (id BIGINT NOT NULL, v BLOB NOT NULL)"
+    )
+    write(tmp_path, "b.sql", "-- name: plain\nSELECT 1 ORDER BY 1 DESC\n")
+    sqlite = Queries(tmp_path, "sqlite")
+    assert sqlite.sql("plain", stand_in=True) == sqlite.sql("plain")

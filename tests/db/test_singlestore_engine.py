@@ -143,3 +143,27 @@ def test_closed_engine_refuses_work(mariadb_engine: Engine) -> None:
     mariadb_engine.close()
     with pytest.raises(DatabaseUnavailable, match="closed"):
         mariadb_engine.ping()
+
+
+def test_ddl_runs_in_autocommit_and_never_inside_a_transaction(mariadb_engine: Engine) -> None:
+    with pytest.raises(DatabaseError, match="DDL inside a transaction"):
+        mariadb_engine.write(lambda s: s.raw("CREATE TABLE in_tx (n INT)"))
+
+    def two_statements(session) -> None:  # type: ignore[no-untyped-def]
+        session.raw("CREATE TABLE own_commit (n INT)")
+        session.raw("INSERT INTO own_commit VALUES (1)")
+        session.raw("INSERT INTO no_such_table VALUES (1)")
+
+    with pytest.raises(DatabaseError, match="no_such_table"):
+        mariadb_engine.autocommit(two_statements)
+    # each statement committed on its own: the table and its row stay after the failure
+    rows = mariadb_engine.read(lambda s: s.raw("SELECT n FROM own_commit"))
+    assert rows == [{"n": 1}]
+
+
+def test_the_sql_shell_runs_ddl_in_autocommit(mariadb_engine: Engine) -> None:
+    from service.sqlshell import run_statement
+
+    assert run_statement(mariadb_engine, "CREATE TABLE from_the_shell (n INT)") == "OK"
+    assert run_statement(mariadb_engine, "INSERT INTO from_the_shell VALUES (1)") == "OK"
+    assert "1" in run_statement(mariadb_engine, "SELECT n FROM from_the_shell")

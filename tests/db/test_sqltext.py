@@ -12,6 +12,7 @@ from service.db.sqltext import (
     strip_comments,
     to_pyformat,
     unmask_strings,
+    unquote_identifiers,
 )
 
 
@@ -85,3 +86,10 @@ def test_mask_and_unmask_strings() -> None:
 )
 def test_is_insert(sql: str, expected: bool) -> None:
     assert is_insert(sql) is expected
+
+
+def test_unquote_identifiers_touches_plain_names_in_code_only() -> None:
+    sql = "SELECT `status`, `odd name` FROM t -- `x`\nWHERE a = '`y`' /* `z` */"
+    assert unquote_identifiers(sql) == (
+        "SELECT status, `odd name` FROM t -- `x`\nWHERE a = '`y`' /* `z` */"
+    )

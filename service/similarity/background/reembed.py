@@ -98,7 +98,9 @@ async def _fit_vector_columns(services: Services, prune: bool, out: TextIO) -> N
     )
     if not found:
         return
-    declared = ", ".join(f"{table} VECTOR({n})" for table, n in sorted(found.items()))
+    declared = ", ".join(
+        f"{table} VECTOR({n})" if n else f"{table} missing" for table, n in sorted(found.items())
+    )
     if not prune:
         raise dimensions.DimensionMismatch(
             f"{declared}, but {similarity.model} has {size} dimensions: rerun with --prune, "
@@ -106,8 +108,10 @@ async def _fit_vector_columns(services: Services, prune: bool, out: TextIO) -> N
             f"VECTOR({size})"
         )
 
+    # DDL in autocommit, resumable; the tables it makes are empty, so pruning comes after
+    # (and finds a table that a crash left missing already made again).
+    await services.db.autocommit(lambda session: dimensions.resize(session, size))
     await prune_other_models(services.db, similarity)
-    await services.db.transaction(lambda session: dimensions.resize(session, size))
     out.write(f"embedding tables made again for VECTOR({size}) (were {declared})\n")
 
 

@@ -15,19 +15,21 @@ VALUES (:job_id, :seq, :model, :embedding, :now);
 -- Nearest neighbours on SingleStore. With an HNSW_FLAT index the planner answers
 -- `ORDER BY DOT_PRODUCT(...) DESC LIMIT k` from the index: k approximate candidates, and WHERE
 -- filters applied after them, so "not the query's own row" and "this model" would leave
--- fewer than k rows. service/similarity/knn.py picks, per search: the exact form below
--- (`USE KEY ()`: no index, filters before the top k) up to EXACT_MAX_ROWS embeddings of the
--- model, and the `_ann` form (index, over-fetched, filtered outside) above that.
+-- fewer than k rows. service/similarity/knn.py picks, per search: the exact form below up to
+-- EXACT_MAX_ROWS embeddings of the model, and the `_ann` form (index, over-fetched, filtered
+-- outside) above that. The exact form keeps off the index with an empty index hint inside
+-- its ORDER BY (`ORDER BY score USE INDEX () DESC`); `check-singlestore` runs EXPLAIN on both
+-- and says which one uses the index. (The tests' MariaDB gets the exact form without the hint.)
 
 -- name: similarity_nearest_snapshots
 -- Exact: the :k snapshots of :model nearest to :vector, skipping :exclude_id.
 SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
-       s.image_key, s.status
+       s.image_key, s.`status`
 FROM (
     SELECT e.snapshot_id, DOT_PRODUCT(e.embedding, :vector) AS score
-    FROM snapshot_embeddings e USE KEY ()
+    FROM snapshot_embeddings e
     WHERE e.`model` = :model AND e.snapshot_id <> :exclude_id
-    ORDER BY score DESC
+    ORDER BY score USE INDEX () DESC
     LIMIT :k
 ) n
 JOIN snapshots s ON s.id = n.snapshot_id
@@ -39,9 +41,9 @@ ORDER BY n.score DESC;
 SELECT n.product_id, n.score, p.upc, p.name, p.image_key
 FROM (
     SELECT e.product_id, DOT_PRODUCT(e.embedding, :vector) AS score
-    FROM product_embeddings e USE KEY ()
+    FROM product_embeddings e
     WHERE e.`model` = :model AND e.product_id <> :exclude_id
-    ORDER BY score DESC
+    ORDER BY score USE INDEX () DESC
     LIMIT :k
 ) n
 JOIN products p ON p.id = n.product_id
@@ -53,7 +55,7 @@ ORDER BY n.score DESC;
 -- Fewer than :k rows means the candidates held too few of this model; knn.py then searches
 -- exactly.
 SELECT n.snapshot_id, n.score, s.product_id, p.upc AS product_upc, p.name AS product_name,
-       s.image_key, s.status
+       s.image_key, s.`status`
 FROM (
     SELECT c.snapshot_id, c.score
     FROM (
@@ -106,7 +108,7 @@ DELETE FROM snapshot_suspicion WHERE `model` <> :model LIMIT :batch;
 -- The declared type of each embedding column: `vector(580, F32)` on SingleStore (a MySQL
 -- stand-in stores BLOBs, which take any dimension). `reembed` compares it with EMBEDDER's.
 SELECT TABLE_NAME AS table_name, COLUMN_TYPE AS column_type
-FROM information_schema.COLUMNS
+FROM information_schema.`COLUMNS`
 WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'embedding'
   AND TABLE_NAME IN ('product_embeddings', 'snapshot_embeddings', 'job_image_embeddings');
 

@@ -41,12 +41,12 @@ ORDER BY rowid;
 -- What similarity_nearest_snapshots returns besides the score, for ids found in memory
 -- (:ids is a JSON array).
 SELECT s.id AS snapshot_id, s.product_id, p.upc AS product_upc, p.name AS product_name,
-       s.image_key, s.status
+       s.image_key, s.`status`
 FROM json_each(:ids) j
-JOIN snapshots s ON s.id = j.value
+JOIN snapshots s ON s.id = j.`value`
 JOIN products p ON p.id = s.product_id;
 
 -- name: similarity_products_by_ids
 SELECT p.id AS product_id, p.upc, p.name, p.image_key
 FROM json_each(:ids) j
-JOIN products p ON p.id = j.value;
+JOIN products p ON p.id = j.`value`;
