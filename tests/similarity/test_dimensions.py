@@ -14,7 +14,7 @@ from service.services import Services
 from service.similarity.background.reembed import reembed
 from service.similarity.index import dimensions
 from tests.similarity.conftest import run
-from tests.similarity.test_learned_embedder import write_tiny_model
+from tests.similarity.tiny_model import write_tiny_model
 
 
 @pytest.mark.parametrize(

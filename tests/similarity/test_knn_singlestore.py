@@ -82,7 +82,13 @@ def test_exact_search_returns_k_rows_of_the_model_without_the_query_itself(
 
     rows = engine.read(
         lambda session: knn.nearest(
-            similarity, session, "snapshot", vectors[query_id][None, :], k, [query_id]
+            similarity,
+            session,
+            "snapshot",
+            similarity.model,
+            vectors[query_id][None, :],
+            k,
+            [query_id],
         )[0]
     )
 
@@ -119,7 +125,7 @@ class RecordingSession:
 def _search(session: RecordingSession, k: int = 10) -> list[dict[str, Any]]:
     similarity = Similarity.create(Settings(), "singlestore")
     vector = np.zeros((1, similarity.embedder.dimension), dtype=np.float32)
-    return knn.nearest(similarity, session, "snapshot", vector, k, [5])[0]  # type: ignore[arg-type]
+    return knn.nearest(similarity, session, "snapshot", "m:1", vector, k, [5])[0]  # type: ignore[arg-type]
 
 
 def test_a_small_table_is_searched_exactly() -> None:

@@ -37,7 +37,7 @@ def test_similar_snapshots_nearest_first_without_itself(demo_client, truth) -> N
     response = demo_client.get(f"/api/snapshots/{snapshot_id}/similar", params={"k": 4})
     assert response.status_code == 200
     body = response.json()
-    assert body["snapshot_id"] == snapshot_id and body["model"] == "pack-features:1"
+    assert body["snapshot_id"] == snapshot_id and body["model"] == "efficientnet-lite0:2.1+p1"
     results = body["results"]
     assert len(results) == 4
     assert snapshot_id not in [r["snapshot_id"] for r in results]
@@ -62,7 +62,8 @@ def test_suggestions_put_the_true_product_first(demo_client, truth) -> None:
         assert top["attributed"] is True
         assert not any(s["attributed"] for s in body["suggestions"][1:])
         shares = [s["score"] for s in body["suggestions"]]
-        assert shares == sorted(shares, reverse=True) and sum(shares) <= 1.0 + 1e-6
+        # each share rounded to 6 decimals: their sum may pass 1 by up to 3 x 5e-7
+        assert shares == sorted(shares, reverse=True) and sum(shares) <= 1.0 + 2e-6
     wrong = sorted(wrong_ids(truth))
     hits = 0
     for snapshot_id in wrong:

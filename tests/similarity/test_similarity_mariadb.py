@@ -60,11 +60,16 @@ def test_embeddings_write_read_and_catch_up_on_the_singlestore_dialect(engine: E
     vector = np.linspace(-1, 1, similarity.embedder.dimension, dtype=np.float32)
     vector /= np.linalg.norm(vector)
     key = {"id": snapshot_ids[0]}
-    assert engine.write(lambda s: store.save_embedding(s, similarity, "snapshot", key, vector))
-    assert not engine.write(  # the second write updates
-        lambda s: store.save_embedding(s, similarity, "snapshot", key, -vector)
-    )
-    stored = engine.read(lambda s: store.stored_vector(s, similarity, "snapshot", key["id"]))
+    model = similarity.model
+
+    def save(v):  # type: ignore[no-untyped-def]
+        return engine.write(
+            lambda s: store.save_embedding(s, "singlestore", "snapshot", key, model, v)
+        )
+
+    assert save(vector)
+    assert not save(-vector)  # the second write updates
+    stored = engine.read(lambda s: store.stored_vector(s, "snapshot", key["id"], model))
     np.testing.assert_array_equal(stored, -vector)
     missing = engine.read(
         lambda s: s.fetch_all(
@@ -75,7 +80,7 @@ def test_embeddings_write_read_and_catch_up_on_the_singlestore_dialect(engine: E
     assert (
         engine.read(
             lambda s: s.fetch_value(
-                "similarity_count_job_images_missing", {"model": similarity.model}
+                "similarity_count_job_images_missing", {"model": model, "per_mille": 1000}
             )
         )
         == 0
@@ -83,7 +88,7 @@ def test_embeddings_write_read_and_catch_up_on_the_singlestore_dialect(engine: E
 
 
 def test_suspects_and_the_qa_picker_on_the_singlestore_dialect(engine: Engine) -> None:
-    model = "pack-features:1"
+    model = "pack-features:1"  # no projection fitted: the raw model is the one scored
     snapshot_ids = _catalog(engine)
     scores = [
         {"snapshot_id": sid, "model": model, "product_id": 1, "suggested_product_id": None,

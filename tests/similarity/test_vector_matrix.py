@@ -14,7 +14,7 @@ from service.services import Services
 from service.similarity import hooks
 from service.similarity.index import knn
 from service.similarity.index.matrix import View, top_k
-from service.similarity.index.state import similarity_for
+from service.similarity.index.state import current_for, similarity_for
 from service.similarity.index.store import save_embedding
 from service.similarity.index.vectors import pack, stack, unpack
 from tests.similarity.conftest import run
@@ -51,7 +51,9 @@ def test_matrix_reads_appends_incrementally_and_reloads_after_a_rewrite(
 ) -> None:
     async def scenario(services: Services) -> None:
         similarity = similarity_for(services)
-        matrix = similarity.matrices["snapshot"]
+        current = await current_for(services)
+        matrix = similarity.matrix("snapshot", current.model)
+        assert matrix is not None
         first = await services.db.read(matrix.current)
         assert (first.size, matrix.reloads) == (240, 1)
 
@@ -66,7 +68,9 @@ def test_matrix_reads_appends_incrementally_and_reloads_after_a_rewrite(
 
         changed = -grown.vectors[0]
         await services.db.transaction(
-            lambda s: save_embedding(s, similarity, "snapshot", {"id": int(grown.ids[0])}, changed)
+            lambda s: save_embedding(
+                s, similarity.dialect, "snapshot", {"id": int(grown.ids[0])}, current.model, changed
+            )
         )
         reloaded = await services.db.read(matrix.current)
         assert matrix.reloads == 2 and reloaded.size == 241
@@ -80,12 +84,15 @@ def test_matrix_reads_appends_incrementally_and_reloads_after_a_rewrite(
 def test_matrix_path_answers_like_the_shared_sql(demo_settings: Settings, kind: str) -> None:
     async def both(services: Services) -> tuple[list, list]:
         similarity = similarity_for(services)
-        queries = (await services.db.read(similarity.matrices["snapshot"].current)).vectors[:6]
+        current = await current_for(services)
+        matrix = similarity.matrix("snapshot", current.model)
+        assert matrix is not None
+        queries = (await services.db.read(matrix.current)).vectors[:6]
         exclude = [1, None, 3, None, 5, None]
 
         def search(session, threshold: int):  # type: ignore[no-untyped-def]
             similarity.matrix_min_rows = threshold
-            return knn.nearest(similarity, session, kind, queries, 7, exclude)
+            return knn.nearest(similarity, session, kind, current.model, queries, 7, exclude)
 
         in_sql = await services.db.read(lambda s: search(s, 10**9))
         in_memory = await services.db.read(lambda s: search(s, 0))

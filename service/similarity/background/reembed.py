@@ -2,8 +2,9 @@
 
 Embeddings of a new model are written beside the old model's rows, so a running service
 that still uses the old model keeps answering while this runs. Resumable: an image that has
-an embedding of this model is skipped, so a rerun after an interruption continues. Then every
-snapshot's suspicion is scored for this model. `--prune` finally deletes other models' rows.
+an embedding of this model is skipped, so a rerun after an interruption continues. Then a
+projection is fitted from the labels if one is due (`refit`), every vector is projected and
+every snapshot's suspicion scored. `--prune` finally deletes other models' rows.
 
 On SingleStore a model of another dimension needs `--prune` from the start: a VECTOR(n)
 column holds one size, so the other models' rows go first and the embedding tables are made
@@ -20,24 +21,42 @@ from service.config import Settings
 from service.db import Database
 from service.progress import progress_bar
 from service.services import Services, open_services
-from service.similarity.background.catchup import Key, count_missing, embed_missing
+from service.similarity.background.catchup import (
+    Key,
+    count_missing,
+    embed_missing,
+    project_missing,
+)
+from service.similarity.background.refit import refit_if_due
 from service.similarity.index import dimensions, store
-from service.similarity.index.state import Similarity, similarity_for
+from service.similarity.index.state import Similarity, current_for, similarity_for
 from service.similarity.ranking import suspects
 
 PRUNE_BATCH = 5_000  # rows per DELETE on SingleStore (`reembed --prune`)
 
 _LABELS = {"product": "products", "snapshot": "snapshots", "job_image": "job images"}
+_PRUNE = (
+    "similarity_delete_other_models_products",
+    "similarity_delete_other_models_snapshots",
+    "similarity_delete_other_models_job_images",
+    "similarity_delete_other_models_suspicion",
+)
 
 
 async def reembed(
-    services: Services, *, batch: int = 64, prune: bool = False, out: TextIO | None = None
+    services: Services,
+    *,
+    batch: int = 64,
+    prune: bool = False,
+    fit: bool = True,
+    out: TextIO | None = None,
 ) -> dict[str, int]:
-    """Embed what lacks an embedding of the configured model, score snapshots, maybe prune.
-    Returns counts: embedded/failed per kind, and `scored`. Progress goes to `out` (stderr)."""
+    """Embed what lacks a raw vector of the configured model, fit a projection from the
+    labels (`fit`), project and score every snapshot, maybe prune. Returns counts:
+    embedded/failed per kind, and `scored`. Progress goes to `out` (stderr)."""
     out = sys.stderr if out is None else out
     similarity = similarity_for(services)
-    out.write(f"model {similarity.model} ({similarity.embedder.dimension} dimensions)\n")
+    out.write(f"model {similarity.raw_model} ({similarity.embedder.dimension} dimensions)\n")
     await _fit_vector_columns(services, prune, out)
     counts: dict[str, int] = {}
     for kind in store.KINDS:
@@ -55,9 +74,14 @@ async def reembed(
         counts[f"{kind}_embedded"], counts[f"{kind}_failed"] = embedded, failed
         if failed:
             out.write(f"  {failed} {_LABELS[kind]} could not be read or decoded (see the log)\n")
-    scored = 0
-    while done := await suspects.rescore(services):
-        scored += done
+    version = await refit_if_due(services) if fit else None
+    current = await current_for(services)
+    if version:
+        out.write(f"projection fitted: {current.model}\n")
+    for kind in store.KINDS:
+        while await project_missing(services, kind, current):
+            pass
+    scored = await suspects.rescore_all(services, current=current)
     out.write(f"suspicion scored for {scored} snapshot(s)\n")
     counts["scored"] = scored
     if prune:
@@ -72,18 +96,18 @@ async def prune_other_models(db: Database, similarity: Similarity, batch: int = 
     On SingleStore a call deletes at most `batch` rows, each call its own transaction, so no
     DELETE holds many locks for long (on columnstore tables a big one can escalate to
     partition locks); SQLite deletes all at once."""
-    params = {"model": similarity.model, "batch": batch}
+    params = {"model": similarity.model, "raw_model": similarity.raw_model, "batch": batch}
     deleted = 0
-    for kind in ("products", "snapshots", "job_images", "suspicion"):
+    for query in _PRUNE:
         while True:
-            n = (await db.execute(f"similarity_delete_other_models_{kind}", params)).rowcount
+            n = (await db.execute(query, params)).rowcount
             deleted += max(n, 0)
             if n < batch:
                 break
 
     def reload(session) -> None:  # type: ignore[no-untyped-def]
         for kind in ("product", "snapshot"):
-            store.note_rewrite(session, similarity, kind)
+            store.note_rewrite(session, similarity.dialect, kind)
 
     await db.transaction(reload)
     return deleted
@@ -103,7 +127,7 @@ async def _fit_vector_columns(services: Services, prune: bool, out: TextIO) -> N
     )
     if not prune:
         raise dimensions.DimensionMismatch(
-            f"{declared}, but {similarity.model} has {size} dimensions: rerun with --prune, "
+            f"{declared}, but {similarity.raw_model} has {size} dimensions: rerun with --prune, "
             "which deletes the other models' embeddings and makes these tables again for "
             f"VECTOR({size})"
         )

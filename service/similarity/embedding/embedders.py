@@ -1,147 +1,140 @@
 """Embedders: images in, unit-length float32 vectors out. Chosen by `EMBEDDER`.
 
-`default` is the pack-features embedder (numpy and Pillow, deterministic, offline).
-`onnx:NAME` runs `MODEL_DIR/NAME.onnx` (built by `make model`) with onnxruntime, and
-`combined:NAME` concatenates both, weighted. Every embedder has a name, a version and a
-dimension; `model` ("name:version") is what rows store, so vectors of different models are
-never compared and `reembed` can replace one by another.
+`default` is recognition with EfficientNet-Lite0 (`onnx:efficientnet-lite0`): the network
+`make model` builds, run on the views `framing` chooses, one vector per image (the mean of its
+views' unit vectors, made unit again). `onnx:NAME` is the same with another network in
+MODEL_DIR. `pack-features` is the old hand-made colour and gradient embedder (numpy only).
+
+Every embedder has a name, a version and a dimension; `model` ("name:version") is what rows
+store, so vectors of different models are never compared and `reembed` can replace one by
+another. These are the raw vectors: what queries compare is their projection (`projection`).
+
+An embedder works in two steps so that a batch never holds more than one decoded picture:
+`views(image)` makes the small arrays it needs (the picture can go at once), and
+`embed_views` turns a batch of them into vectors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
-from service.imaging import open_image
-from service.similarity.embedding import pack_features as features
-from service.similarity.embedding.backbone import ModelError, OnnxEmbedder
+from service.similarity.embedding import framing, pack_features
+from service.similarity.embedding.backbone import Backbone, ModelError
+
+DEFAULT_NETWORK = "efficientnet-lite0"
+# Bump when views or pooling change: the version in `model` is "NETWORK_VERSION.RECIPE".
+RECIPE = "1"
+FAST_CROPS = (1.0,)  # `fast`: one view, for store-visit images (README, "Recognition")
 
 
 class EmbedderError(ValueError):
-    """The configured embedder cannot be used (unknown name, missing runtime)."""
+    """The configured embedder cannot be used (unknown name, model not built)."""
 
 
 class Embedder(Protocol):
     name: str
     version: str
     dimension: int
-    work_size: int  # the longest image side worth decoding for it (JPEG DCT scaling)
 
     @property
     def model(self) -> str: ...
 
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """float32 array (len(images), dimension), each row of unit length. CPU-bound: call it
-        off the event loop."""
+    def min_side(self, fast: bool = False) -> int:
+        """The shorter side a decode must keep (JPEG DCT scaling goes no further)."""
+        ...
+
+    def views(self, image: Image.Image, fast: bool = False) -> np.ndarray:
+        """What `embed_views` needs of one picture: small uint8 arrays (views, ...)."""
+        ...
+
+    def embed_views(self, views: Sequence[np.ndarray]) -> np.ndarray:
+        """float32 (len(views), dimension), unit rows, from each picture's `views`.
+        CPU-bound: call it off the event loop."""
         ...
 
 
+def embed(embedder: Embedder, images: Sequence[Image.Image], fast: bool = False) -> np.ndarray:
+    """Vectors of decoded pictures (tests, benchmarks, one-off uploads)."""
+    return embedder.embed_views([embedder.views(image, fast) for image in images])
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+class Recognition:
+    """A network's features over `framing`'s views, pooled per picture."""
+
+    def __init__(self, backbone: Backbone, crops: Sequence[float] = framing.PHOTO_CROPS) -> None:
+        self.backbone = backbone
+        self.crops = tuple(crops)
+        self.name = backbone.name
+        self.version = f"{backbone.version}.{RECIPE}"
+        self.dimension = backbone.dimension
+
+    @property
+    def model(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def min_side(self, fast: bool = False) -> int:
+        return framing.needed_side(self.backbone.side, FAST_CROPS if fast else self.crops)
+
+    def views(self, image: Image.Image, fast: bool = False) -> np.ndarray:
+        return framing.views(image, self.backbone.side, FAST_CROPS if fast else self.crops)
+
+    def embed_views(self, views: Sequence[np.ndarray]) -> np.ndarray:
+        out = np.empty((len(views), self.dimension), dtype=np.float32)
+        if not views:
+            return out
+        counts = [len(v) for v in views]
+        features = _unit(self.backbone.run(np.concatenate(views)))
+        start = 0
+        for row, count in enumerate(counts):
+            out[row] = features[start : start + count].mean(axis=0)
+            start += count
+        return _unit(out)
+
+
 class PackFeatures:
-    """Colour, layout and gradient features of a product pack (see `features`)."""
+    """Colour, layout and gradient features of a product pack (see `pack_features`)."""
 
     name = "pack-features"
     version = "1"
-    dimension = features.DIMENSION
-    work_size = features.WORK
+    dimension = pack_features.DIMENSION
 
     @property
     def model(self) -> str:
         return f"{self.name}:{self.version}"
 
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
-        out = np.empty((len(images), self.dimension), dtype=np.float32)
-        for row, image in enumerate(images):
-            out[row] = features.features(image)
+    def min_side(self, fast: bool = False) -> int:
+        return pack_features.WORK
+
+    def views(self, image: Image.Image, fast: bool = False) -> np.ndarray:
+        return pack_features.frame(image)[None]
+
+    def embed_views(self, views: Sequence[np.ndarray]) -> np.ndarray:
+        out = np.empty((len(views), self.dimension), dtype=np.float32)
+        for row, framed in enumerate(views):
+            out[row] = pack_features.describe(framed[0])
         return out
-
-
-class Combined:
-    """Hand-made and learned features side by side: each part unit-length, times its weight,
-    then the whole normalised, so the dot product is a weighted mean of the two cosines."""
-
-    def __init__(self, parts: Sequence[tuple[Embedder, float]]) -> None:
-        self.parts = list(parts)
-        self.name = "+".join(part.name for part, _ in self.parts)
-        weights = ",".join(f"{weight:g}" for _, weight in self.parts)
-        self.version = "-".join(part.version for part, _ in self.parts) + f"-w{weights}"
-        self.dimension = sum(part.dimension for part, _ in self.parts)
-        self.work_size = max(part.work_size for part, _ in self.parts)
-
-    @property
-    def model(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
-        blocks = [part.embed(images) * np.float32(np.sqrt(w)) for part, w in self.parts]
-        out = np.concatenate(blocks, axis=1)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-
-
-# combined:NAME weights (shares of the cosine): pack features, learned. Measured on the demo
-# catalog and trax-sample (README, "Similarity quality"): a learned share over 0.2 costs
-# reference-only top-1 and P@10 on the demo (0.5: 0.932 and 0.912, against 0.985 and 0.944).
-COMBINED_WEIGHTS = (0.8, 0.2)
 
 
 def create_embedder(spec: str, model_dir: Path | str = "var/models") -> Embedder:
-    """The embedder an `EMBEDDER` value names: `default` (= `pack-features`), `onnx:NAME`
-    (MODEL_DIR/NAME.onnx) or `combined:NAME` (both, weighted)."""
-    if spec in {"default", PackFeatures.name}:
+    """The embedder an `EMBEDDER` value names: `default` (= `onnx:efficientnet-lite0`),
+    `onnx:NAME` (MODEL_DIR/NAME.onnx) or `pack-features`."""
+    if spec == PackFeatures.name:
         return PackFeatures()
+    if spec == "default":
+        spec = f"onnx:{DEFAULT_NETWORK}"
     kind, _, name = spec.partition(":")
-    if kind in {"onnx", "combined"} and name:
+    if kind == "onnx" and name:
         try:
-            learned = OnnxEmbedder(Path(model_dir), name)
+            return Recognition(Backbone(Path(model_dir), name))
         except ModelError as exc:
             raise EmbedderError(f"EMBEDDER={spec}: {exc}") from exc
-        if kind == "onnx":
-            return learned
-        pack, learned_weight = COMBINED_WEIGHTS
-        return Combined([(PackFeatures(), pack), (learned, learned_weight)])
-    raise EmbedderError(f"unknown EMBEDDER {spec!r}; use 'default', 'onnx:NAME' or 'combined:NAME'")
-
-
-def decode(data: bytes, max_pixels: int, work_size: int = features.WORK) -> Image.Image:
-    """Decode image bytes for embedding. JPEGs are decoded at reduced scale (DCT scaling),
-    since an embedder only looks at a copy whose longest side is about `work_size`."""
-    with open_image(data, max_pixels) as image:
-        if image.format == "JPEG":
-            # the largest DCT reduction (1/2, 1/4, 1/8) that keeps the longer side >= WORK
-            scale = 1
-            while scale < 8 and max(image.size) // (scale * 2) >= work_size:
-                scale *= 2
-            image.draft("RGB", (-(-image.width // scale), -(-image.height // scale)))
-        return image.convert("RGB")
-
-
-def embed_stored(
-    embedder: Embedder, max_pixels: int, read: Callable[[str], bytes], keys: Sequence[str]
-) -> list[tuple[np.ndarray | None, str | None]]:
-    """Read, decode and embed stored images in one batch: per key, (vector, None), or
-    (None, why) for one that cannot be read, decoded or embedded. A batch the embedder
-    refuses is retried an image at a time, so one bad image does not stop the others."""
-    out: list[tuple[np.ndarray | None, str | None]] = [(None, None)] * len(keys)
-    decoded: dict[int, Image.Image] = {}
-    for index, key in enumerate(keys):
-        try:
-            decoded[index] = decode(read(key), max_pixels, embedder.work_size)
-        except Exception as exc:
-            out[index] = (None, str(exc))
-    if not decoded:
-        return out
-    try:
-        vectors = list(embedder.embed(list(decoded.values())))
-    except Exception:  # find the image the batch failed on; embed the others
-        for index, image in decoded.items():
-            try:
-                out[index] = (embedder.embed([image])[0], None)
-            except Exception as exc:
-                out[index] = (None, str(exc))
-        return out
-    for index, vector in zip(decoded, vectors, strict=True):
-        out[index] = (vector, None)
-    return out
+    raise EmbedderError(f"unknown EMBEDDER {spec!r}; use 'default', 'onnx:NAME' or 'pack-features'")

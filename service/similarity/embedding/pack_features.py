@@ -168,7 +168,11 @@ def gradient_histograms(rgb: np.ndarray) -> np.ndarray:
 
 def features(image: Image.Image) -> np.ndarray:
     """The unit-length float32 feature vector of one image (DIMENSION values)."""
-    rgb = frame(image)
+    return describe(frame(image))
+
+
+def describe(rgb: np.ndarray) -> np.ndarray:
+    """The feature vector of a framed pack (`frame`'s SIDE x SIDE x 3 uint8)."""
     colour, colour_grid = colour_histograms(rgb)
     blocks = [
         (colour, WEIGHTS["colour"]),

@@ -34,19 +34,22 @@ class SimilarSnapshot(msgspec.Struct):
 
 
 class SimilarProduct(msgspec.Struct):
-    """A product whose reference image is near the query."""
+    """A product whose reference image is near the query: `score` is the cosine similarity,
+    `inliers` the geometric check's count (null where it did not look)."""
 
     id: int
     upc: str
     name: str
     image_url: str
     score: float
+    inliers: int | None = None
 
 
 class Suggestion(msgspec.Struct):
     """A candidate product: `score` is its share of the neighbours' weighted vote (0 to 1;
     0 for a near reference image that got no vote), `similarity` its nearest image's cosine
-    similarity to the query."""
+    similarity to the query, `inliers` how many local features of its reference image the
+    query shares in one layout (the geometric check; null where it did not look)."""
 
     id: int
     upc: str
@@ -55,6 +58,7 @@ class Suggestion(msgspec.Struct):
     score: float
     similarity: float
     attributed: bool  # the product the snapshot is attributed to
+    inliers: int | None = None
 
 
 class SimilarSnapshots(msgspec.Struct):

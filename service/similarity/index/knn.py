@@ -4,11 +4,12 @@ One answer, several ways: the named SQL (`similarity_nearest_*`, DOT_PRODUCT wit
 ... LIMIT), or on SQLite with many vectors the in-process matrix (`matrix.py`) plus one query
 for the rows' details.
 
-On SingleStore the search is exact (`USE KEY ()`, the same answer SQLite and MariaDB give) up
-to EXACT_MAX_ROWS embeddings of the model, and approximate above: the HNSW index over-fetches
-OVERFETCH x k candidates, and the model and exclusion filters apply outside it. Should the
-candidates hold fewer than k rows of the model (while `reembed` keeps two models in one
-index), that search is redone exactly, so k rows come back whenever k exist.
+On SingleStore the search is exact (the vector index kept off with `ORDER BY score USE INDEX ()
+DESC`: the same answer SQLite and MariaDB give) up to EXACT_MAX_ROWS embeddings of the model,
+and approximate above: the HNSW index over-fetches OVERFETCH x k candidates, and the model and
+exclusion filters apply outside it. Should the candidates hold fewer than k rows of the model
+(one index holds the raw and the projected vectors, and two projections during a refit),
+that search is redone exactly, so k rows come back whenever k exist.
 """
 
 from __future__ import annotations
@@ -47,31 +48,39 @@ OVERFETCH = 10
 POPULATION_TTL = 60.0  # seconds a count of embeddings is reused
 
 
-def _matrix_view(similarity: Similarity, session: Session, kind: str, queries: int) -> View | None:
+def _matrix_view(
+    similarity: Similarity, session: Session, kind: str, model: str, queries: int
+) -> View | None:
     """The in-memory matrix, when this engine has one and the SQL would make at least
     `matrix_min_rows` DOT_PRODUCT calls (rows x queries)."""
-    matrix = similarity.matrices.get(kind)
+    matrix = similarity.matrix(kind, model)
     if matrix is None:
         return None
     view = matrix.current(session)
     return view if view.size * queries >= similarity.matrix_min_rows else None
 
 
-def _population(similarity: Similarity, session: Session, kind: str) -> int:
-    counted = similarity.populations.get(kind)
+def _population(similarity: Similarity, session: Session, kind: str, model: str) -> int:
+    counted = similarity.populations.get((kind, model))
     now = time.monotonic()
     if counted is None or now - counted[0] > POPULATION_TTL:
-        n = session.fetch_value(_COUNT[kind], {"model": similarity.model})
-        counted = similarity.populations[kind] = (now, int(n or 0))
+        n = session.fetch_value(_COUNT[kind], {"model": model})
+        counted = similarity.populations[(kind, model)] = (now, int(n or 0))
     return counted[1]
 
 
 def _search(
-    similarity: Similarity, session: Session, kind: str, vector: np.ndarray, k: int, skip: int
+    similarity: Similarity,
+    session: Session,
+    kind: str,
+    model: str,
+    vector: np.ndarray,
+    k: int,
+    skip: int,
 ) -> list[Row]:
     """One search in SQL: exact, or from the vector index on a large SingleStore table."""
-    params = {"vector": pack(vector), "model": similarity.model, "exclude_id": skip, "k": k}
-    if session.is_singlestore and _population(similarity, session, kind) > EXACT_MAX_ROWS:
+    params = {"vector": pack(vector), "model": model, "exclude_id": skip, "k": k}
+    if session.is_singlestore and _population(similarity, session, kind, model) > EXACT_MAX_ROWS:
         fetch = k * OVERFETCH
         options = json.dumps({"k": fetch, "ef": fetch})
         rows = session.fetch_all(_ANN[kind], {**params, "fetch": fetch, "search_options": options})
@@ -84,18 +93,19 @@ def nearest(
     similarity: Similarity,
     session: Session,
     kind: str,
+    model: str,
     vectors: np.ndarray,
     k: int,
     exclude: list[int | None] | None = None,
 ) -> list[list[Row]]:
-    """For each row of `vectors`, the k nearest stored `kind`s (rows with `score`), best
-    first. Snapshot rows carry product and status; product rows upc, name and image."""
+    """For each row of `vectors`, the k nearest stored `kind`s of `model` (rows with `score`),
+    best first. Snapshot rows carry product and status; product rows upc, name and image."""
     _, details, id_column = _KINDS[kind]
     exclude = exclude or [None] * len(vectors)
-    view = _matrix_view(similarity, session, kind, len(vectors))
+    view = _matrix_view(similarity, session, kind, model, len(vectors))
     if view is None:
         return [
-            _search(similarity, session, kind, vector, k, NO_ID if skip is None else skip)
+            _search(similarity, session, kind, model, vector, k, NO_ID if skip is None else skip)
             for vector, skip in zip(vectors, exclude, strict=True)
         ]
     found = top_k(view, np.asarray(vectors, dtype=np.float32), k, exclude)

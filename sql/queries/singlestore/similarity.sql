@@ -93,16 +93,29 @@ ORDER BY n.score DESC;
 -- name: similarity_delete_other_models_snapshots
 -- `reembed --prune`, :batch rows per call (each in its own transaction): one DELETE of a
 -- whole model on a columnstore table can escalate to partition locks.
-DELETE FROM snapshot_embeddings WHERE `model` <> :model LIMIT :batch;
+DELETE FROM snapshot_embeddings WHERE `model` <> :model AND `model` <> :raw_model LIMIT :batch;
 
 -- name: similarity_delete_other_models_products
-DELETE FROM product_embeddings WHERE `model` <> :model LIMIT :batch;
+DELETE FROM product_embeddings WHERE `model` <> :model AND `model` <> :raw_model LIMIT :batch;
 
 -- name: similarity_delete_other_models_job_images
-DELETE FROM job_image_embeddings WHERE `model` <> :model LIMIT :batch;
+DELETE FROM job_image_embeddings WHERE `model` <> :model AND `model` <> :raw_model LIMIT :batch;
 
 -- name: similarity_delete_other_models_suspicion
-DELETE FROM snapshot_suspicion WHERE `model` <> :model LIMIT :batch;
+DELETE FROM snapshot_suspicion WHERE `model` <> :model AND `model` <> :raw_model LIMIT :batch;
+
+-- name: similarity_delete_model_snapshots
+-- A retired projection's rows, :batch per call.
+DELETE FROM snapshot_embeddings WHERE `model` = :model LIMIT :batch;
+
+-- name: similarity_delete_model_products
+DELETE FROM product_embeddings WHERE `model` = :model LIMIT :batch;
+
+-- name: similarity_delete_model_job_images
+DELETE FROM job_image_embeddings WHERE `model` = :model LIMIT :batch;
+
+-- name: similarity_delete_model_suspicion
+DELETE FROM snapshot_suspicion WHERE `model` = :model LIMIT :batch;
 
 -- name: similarity_vector_columns
 -- The declared type of each embedding column: `vector(580, F32)` on SingleStore (a MySQL
@@ -162,3 +175,8 @@ CREATE TABLE job_image_embeddings (
     VECTOR INDEX job_image_embeddings_ann (embedding)
         INDEX_OPTIONS '{"index_type":"HNSW_FLAT","metric_type":"DOT_PRODUCT"}'
 );
+
+-- name: similarity_insert_match
+-- A measured pair; a pair measured twice (two processes at once) keeps its first value.
+INSERT IGNORE INTO snapshot_matches (snapshot_id, product_id, matcher, inliers)
+VALUES (:snapshot_id, :product_id, :matcher, :inliers);

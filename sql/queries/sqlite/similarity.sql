@@ -50,3 +50,9 @@ JOIN products p ON p.id = s.product_id;
 SELECT p.id AS product_id, p.upc, p.name, p.image_key
 FROM json_each(:ids) j
 JOIN products p ON p.id = j.`value`;
+
+-- name: similarity_insert_match
+-- A measured pair; a pair measured twice (two processes at once) keeps its first value.
+INSERT INTO snapshot_matches (snapshot_id, product_id, matcher, inliers)
+VALUES (:snapshot_id, :product_id, :matcher, :inliers)
+ON CONFLICT (snapshot_id, matcher, product_id) DO NOTHING;
