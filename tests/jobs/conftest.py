@@ -47,11 +47,13 @@ class ImageServer:
     """Serves generated images on 127.0.0.1 and records what was asked for.
 
     /img/WxH.EXT (jpg png webp gif), /status/CODE, /text (not an image),
-    /redirect/N/PATH (N hops, then PATH), /big (1 MB of bytes); `?slow=S` sleeps S seconds.
+    /redirect/N/PATH (N hops, then PATH), /big (1 MB of bytes), /file/NAME (bytes handed to
+    `serve_bytes`); `?slow=S` sleeps S seconds.
     """
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.files: dict[str, bytes] = {}
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
@@ -83,6 +85,11 @@ class ImageServer:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
+    def serve_bytes(self, name: str, data: bytes) -> str:
+        """Serve `data` as an image/jpeg at /file/NAME; returns its URL."""
+        self.files[name] = data
+        return self.url(f"/file/{name}")
+
     def respond(self, handler: BaseHTTPRequestHandler, path: str) -> None:
         status, body, ctype, headers = 404, b"not found", "text/plain", {}
         if match := _IMAGE.match(path):
@@ -92,6 +99,8 @@ class ImageServer:
             status, body = int(match[1]), b"status"
         elif path == "/text":
             status, body, ctype = 200, b"hello, this is not an image", "image/jpeg"
+        elif path.startswith("/file/") and path[6:] in self.files:
+            status, body, ctype = 200, self.files[path[6:]], "image/jpeg"
         elif path == "/big":
             status, body, ctype = 200, b"\xff" * 1_000_000, "image/jpeg"
         elif match := _REDIRECT.match(path):
