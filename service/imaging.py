@@ -28,6 +28,7 @@ reservation: the second could wait for the first forever.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import io
 import math
 import threading
@@ -53,6 +54,7 @@ FORMAT_NAMES = "JPEG, PNG, WebP or GIF"
 BYTES_PER_PIXEL = 8
 DEFAULT_PIXEL_BUDGET = 64_000_000
 DEFAULT_PIXEL_WAIT = 10.0
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 def format_of(image: Image.Image) -> str:
@@ -225,6 +227,21 @@ def pixel_budget() -> PixelBudget:
 def pixel_wait() -> float:
     """How long a decode waits for room in the budget (PIXEL_WAIT), in seconds."""
     return _wait
+
+
+def return_big_allocations(threshold: int = 1 << 20) -> bool:
+    """Have glibc map every allocation of `threshold` bytes or more on its own, so that a
+    decoded image's blocks and a download's buffer go back to the system when freed.
+
+    By default glibc raises its mmap threshold to the size of the last big block freed (up
+    to 32 MiB), after which such blocks come from the heap and stay with the process: a
+    burst of big decodes then leaves gigabytes behind. False where there is no glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
 
 
 def configure_pixel_budget(capacity: int, wait: float = DEFAULT_PIXEL_WAIT) -> PixelBudget:

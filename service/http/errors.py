@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from service import errors
 from service.db import DatabaseUnavailable
+from service.imaging import BudgetExhausted
 from service.storage.base import BlobError
 
 log = structlog.get_logger(__name__)
@@ -61,6 +62,15 @@ def on_unavailable(request: Request, exc: Exception) -> Response[dict[str, Any]]
     return error_response(503, "service temporarily unavailable, retry later")
 
 
+def on_budget_exhausted(request: Request, exc: BudgetExhausted) -> Response[dict[str, Any]]:
+    """The process decodes as many pixels as PIXEL_BUDGET allows and this request's image did
+    not get its turn within PIXEL_WAIT: 503, and when to try again."""
+    log.warning("pixel budget exhausted", path=request.url.path, error=str(exc))
+    response = error_response(503, "busy decoding other images, retry later")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", path=request.url.path, method=request.method)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
@@ -71,5 +81,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_exception,
     DatabaseUnavailable: on_unavailable,
     BlobError: on_unavailable,
+    BudgetExhausted: on_budget_exhausted,
     Exception: on_unexpected,
 }

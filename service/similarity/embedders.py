@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from service.imaging import open_image
+from service.imaging import open_image, pixel_budget, pixel_wait
 from service.similarity import features
 from service.similarity.learned import ModelError, OnnxEmbedder
 
@@ -106,8 +106,10 @@ def create_embedder(spec: str, model_dir: Path | str = "var/models") -> Embedder
 
 
 def decode(data: bytes, max_pixels: int, work_size: int = features.WORK) -> Image.Image:
-    """Decode image bytes for embedding. JPEGs are decoded at reduced scale (DCT scaling),
-    since an embedder only looks at a copy whose longest side is about `work_size`."""
+    """Decode image bytes for embedding, straight to about `work_size` (the longest side an
+    embedder looks at): JPEGs at reduced scale (DCT scaling), other formats decoded and then
+    reduced at once, so what is returned, and kept for a batch, is small. The decode holds
+    its pixels from the process's pixel budget (`service.imaging`)."""
     with open_image(data, max_pixels) as image:
         if image.format == "JPEG":
             # the largest DCT reduction (1/2, 1/4, 1/8) that keeps the longer side >= WORK
@@ -115,7 +117,12 @@ def decode(data: bytes, max_pixels: int, work_size: int = features.WORK) -> Imag
             while scale < 8 and max(image.size) // (scale * 2) >= work_size:
                 scale *= 2
             image.draft("RGB", (-(-image.width // scale), -(-image.height // scale)))
-        return image.convert("RGB")
+        with pixel_budget().reserve(image.width * image.height, pixel_wait()):
+            rgb = image.convert("RGB")
+            factor = max(1, max(rgb.size) // work_size)  # keeps the longer side >= WORK
+            if image.format == "JPEG" or factor == 1:  # (a JPEG is at its DCT scale already)
+                return rgb
+            return rgb.reduce(factor)  # the full-size copy goes as this returns
 
 
 def embed_stored(
