@@ -45,7 +45,7 @@ class AddressRefused(OSError):
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    data: bytes
+    data: bytearray  # the body, in one buffer of its size (see `_read_capped`)
     content_type: str | None
     final_url: str
 
@@ -254,21 +254,34 @@ class SafeFetcher:
                 f"image download failed: bad redirect {location[:200]!r} for {url}"
             ) from None
 
-    async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
+    async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytearray:
+        """The body, in one buffer: of the declared size when there is a Content-Length, else
+        grown as the bytes come (in place: a big buffer is its own mapping, which the kernel
+        extends without a copy), never past MAX_IMAGE_BYTES. Each chunk is copied in and let
+        go; there is no list of chunks and no joined copy, so an image in flight holds its
+        size once. The caller drops the buffer once the bytes are stored."""
         too_big = FetchError(
             f"image download failed: larger than {_megabytes(self.max_bytes)} "
             f"(MAX_IMAGE_BYTES) at {url}"
         )
         declared = response.content_length
-        if declared is not None:
-            if declared > self.max_bytes:
-                raise too_big
-            return await response.read()  # the parser stops at the declared length
-        chunks: list[bytes] = []
+        if declared is not None and declared > self.max_bytes:
+            raise too_big
+        buffer = bytearray(declared or 0)
         size = 0
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > self.max_bytes:
+        while chunk := await response.content.readany():
+            end = size + len(chunk)
+            if end > self.max_bytes:
                 raise too_big
-            chunks.append(chunk)
-        return b"".join(chunks)
+            if declared is None:
+                buffer += chunk  # grows in place: realloc, a remap for a big buffer
+            elif end > declared:  # aiohttp stops at the declared length; never trust it twice
+                raise FetchError(f"image download failed: more than {declared} bytes at {url}")
+            else:
+                buffer[size:end] = chunk
+            size = end
+        if size < len(buffer):
+            raise FetchError(
+                f"image download failed: got {size} of the declared {declared} bytes at {url}"
+            )
+        return buffer
