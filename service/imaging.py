@@ -23,6 +23,10 @@ back; after `timeout` seconds it raises `BudgetExhausted`, which HTTP answers as
 At most `PIXEL_BUDGET` pixels are therefore decoded at once per process, whatever the
 number of requests, jobs or embeddings in flight. Never reserve again while holding a
 reservation: the second could wait for the first forever.
+
+Coroutines use `decode_reserved(pixels, fn, *args)`: it awaits the reservation, then runs the
+decode on threads of its own. Not on asyncio's default threads: a thread there may be
+blocked in `reserve`, waiting for pixels that only this decode can give back.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ import io
 import math
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -55,6 +61,8 @@ BYTES_PER_PIXEL = 8
 DEFAULT_PIXEL_BUDGET = 64_000_000
 DEFAULT_PIXEL_WAIT = 10.0
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+DECODE_THREADS = 4  # Pillow's decoders let go of the GIL: a few run at once on the cores
+T = TypeVar("T")
 
 
 def format_of(image: Image.Image) -> str:
@@ -217,6 +225,19 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 _budget = PixelBudget(DEFAULT_PIXEL_BUDGET)
 _wait = DEFAULT_PIXEL_WAIT
+
+
+_decoders = ThreadPoolExecutor(max_workers=DECODE_THREADS, thread_name_prefix="decode")
+
+
+async def decode_reserved(
+    pixels: int, fn: Callable[..., T], *args: Any, timeout: float | None = None
+) -> T:
+    """Await `pixels` of this process's budget (up to `timeout`, default PIXEL_WAIT), then run
+    `fn(*args)` on the decode threads and give the pixels back when it returns."""
+    wait = pixel_wait() if timeout is None else timeout
+    async with pixel_budget().reserve_async(pixels, wait):
+        return await asyncio.get_running_loop().run_in_executor(_decoders, fn, *args)
 
 
 def pixel_budget() -> PixelBudget:

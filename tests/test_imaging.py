@@ -4,12 +4,21 @@ header walk; every decode draws from one pixel budget per process."""
 import asyncio
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import BmpImagePlugin, Image, UnidentifiedImageError
 
 from service.image_headers import HeaderTooComplex
-from service.imaging import BudgetExhausted, PixelBudget, TooManyPixels, open_image
+from service.imaging import (
+    DEFAULT_PIXEL_BUDGET,
+    BudgetExhausted,
+    PixelBudget,
+    TooManyPixels,
+    configure_pixel_budget,
+    decode_reserved,
+    open_image,
+)
 from tests import hostile_images as hostile
 
 
@@ -152,3 +161,33 @@ def test_threads_and_coroutines_share_one_budget() -> None:
 def test_the_headers_are_walked_with_a_cap_before_pillow_parses_them() -> None:
     with pytest.raises(HeaderTooComplex, match="more than 1000 JPEG segments"):
         open_image(hostile.jpeg_many_segments(5_000_000 // 4), 10_000)
+
+
+def test_a_reserved_decode_runs_even_when_waiting_threads_fill_the_default_pool() -> None:
+    """A coroutine admitted ahead of threads blocked in `reserve` must not need one of those
+    threads to run its decode (that was a deadlock until the waiters timed out)."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+        budget = configure_pixel_budget(100, wait=60)
+        holder = budget.reserve(100, timeout=0)
+        holder.__enter__()
+        decode = asyncio.create_task(decode_reserved(100, lambda: "decoded"))
+        await asyncio.sleep(0.01)  # queued first
+        waiting = [loop.run_in_executor(None, _hold_briefly, budget) for _ in range(2)]
+        await asyncio.sleep(0.05)  # both default threads now wait behind the decode
+        holder.__exit__(None, None, None)
+        assert await asyncio.wait_for(decode, 30) == "decoded"  # a deadline, not a timing
+        await asyncio.wait_for(asyncio.gather(*waiting), 30)
+        assert budget.in_use == 0
+
+    try:
+        asyncio.run(main())
+    finally:
+        configure_pixel_budget(DEFAULT_PIXEL_BUDGET)
+
+
+def _hold_briefly(budget: PixelBudget) -> None:
+    with budget.reserve(100, timeout=60):
+        pass

@@ -1,7 +1,7 @@
 """Uploaded image bytes: decoded whole with Pillow, checked, described.
 
 The decode draws the image's pixels from the process's pixel budget (`service.imaging`):
-`inspect_upload` awaits its turn on the event loop, then decodes in a thread; past
+`inspect_upload` awaits its turn on the event loop, then decodes on the decode threads; past
 PIXEL_WAIT it raises `BudgetExhausted` (503 with Retry-After).
 """
 
@@ -21,6 +21,7 @@ from service.imaging import (
     FORMAT_NAMES,
     FORMATS,
     TooManyPixels,
+    decode_reserved,
     format_of,
     open_image,
     pixel_budget,
@@ -93,5 +94,4 @@ async def inspect_upload(data: bytes, max_bytes: int, max_pixels: int) -> ImageI
     """`inspect_image` for a request: the header and the decode in threads, the wait for the
     pixel budget on the event loop (no thread is held while it waits)."""
     width, height = await asyncio.to_thread(_header, data, max_bytes, max_pixels)
-    async with pixel_budget().reserve_async(width * height, pixel_wait()):
-        return await asyncio.to_thread(_decode, data, max_pixels)
+    return await decode_reserved(width * height, _decode, data, max_pixels)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from service.clock import utcnow
-from service.imaging import BudgetExhausted, pixel_budget
+from service.imaging import BudgetExhausted, decode_reserved
 from service.storage import BlobStore
 from service.storage.base import BlobError
 
@@ -70,8 +70,7 @@ class ImageProcessor:
         threads: the header walk is capped, but the decode takes milliseconds. The decode
         waits for room in the process's pixel budget, within the image's deadline."""
         header = await asyncio.to_thread(read_header, data, self.max_pixels)
-        async with pixel_budget().reserve_async(header.decode_pixels, self.deadline):
-            await asyncio.to_thread(verify, data, header)
+        await decode_reserved(header.decode_pixels, verify, data, header, timeout=self.deadline)
         return described(header)
 
     async def _delay(self) -> None:

@@ -48,7 +48,8 @@ class ImageServer:
 
     /img/WxH.EXT (jpg png webp gif), /status/CODE, /text (not an image),
     /redirect/N/PATH (N hops, then PATH), /big (1 MB of bytes), /file/NAME (bytes handed to
-    `serve_bytes`); `?slow=S` sleeps S seconds.
+    `serve_bytes`), /stream/N (N MB with no Content-Length, ended by closing the connection);
+    `?slow=S` sleeps S seconds.
     """
 
     def __init__(self) -> None:
@@ -99,6 +100,19 @@ class ImageServer:
             status, body = int(match[1]), b"status"
         elif path == "/text":
             status, body, ctype = 200, b"hello, this is not an image", "image/jpeg"
+        elif path.startswith("/stream/"):
+            handler.send_response(200)
+            handler.send_header("Content-Type", "image/jpeg")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            block = b"\xff" * 65536
+            try:
+                for _ in range(int(path[8:]) * 16):
+                    handler.wfile.write(block)
+            except OSError:  # the client stopped reading (its size cap): expected
+                pass
+            handler.close_connection = True
+            return
         elif path.startswith("/file/") and path[6:] in self.files:
             status, body, ctype = 200, self.files[path[6:]], "image/jpeg"
         elif path == "/big":
