@@ -17,6 +17,7 @@ from service import __version__
 from service.config import Settings, load_settings
 from service.http import health, images, metrics
 from service.http.auth import api_key_guard
+from service.http.body_timeout import body_timeout_middleware
 from service.http.docs import OPENAPI_PATH, swagger_asset, swagger_ui
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.request_id import request_id_middleware
@@ -81,7 +82,11 @@ def create_app(
         lifespan=[lifespan],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[request_id_middleware, metrics.PROMETHEUS.middleware],
+        middleware=[
+            request_id_middleware,
+            body_timeout_middleware(settings.body_timeout),
+            metrics.PROMETHEUS.middleware,
+        ],
         guards=[api_key_guard(settings.api_keys)] if settings.api_keys else [],
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"]),

@@ -48,6 +48,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 5 * 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
+    # pixels decoded at once per process, by every decode (service.imaging), and how long a
+    # decode waits for room before it gives up (503 with Retry-After for a request)
+    pixel_budget: int = 64_000_000
+    pixel_wait: float = 10.0
+    # seconds a request's body may take to arrive (service.http.body_timeout)
+    body_timeout: float = 30.0
     db_pool_size: int = 8
     # server processes of `serve` (one per core: Python runs one thread at a time per process)
     web_concurrency: int = msgspec.field(default_factory=lambda: usable_cpus())
@@ -212,6 +218,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_body_bytes": _int(1024, 1024**3),
     "max_upload_bytes": _int(1024, 1024**3),
     "max_image_pixels": _int(1, 89_478_485),  # Pillow refuses more on its own
+    "pixel_budget": _int(1_000_000, 10_000_000_000),
+    "pixel_wait": _float(0, 600),
+    "body_timeout": _float(0.1, 3600),
     "db_pool_size": _int(1, 256),
     "web_concurrency": _int(1, 256),
     "db_connect_timeout": _float(0, 3600),

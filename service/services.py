@@ -12,6 +12,7 @@ import structlog
 
 from service.config import SQL_DIR, Settings
 from service.db import Database, DatabaseUnavailable, create_engine, describe, wait_until_reachable
+from service.imaging import configure_pixel_budget, return_big_allocations
 from service.jobs.fetcher import GuardedResolver, make_session
 from service.storage import BlobStore, create_blob_store
 
@@ -81,6 +82,8 @@ def make_http_client(settings: Settings) -> tuple[aiohttp.ClientSession, Guarded
 
 @asynccontextmanager
 async def open_services(settings: Settings, primary: bool = True) -> AsyncIterator[Services]:
+    configure_pixel_budget(settings.pixel_budget, settings.pixel_wait)
+    return_big_allocations()
     db = open_database(settings)
     # Local blobs are served by this app at /images; PUBLIC_URL makes those URLs absolute.
     blobs = await asyncio.to_thread(

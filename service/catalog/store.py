@@ -7,7 +7,7 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-from service.catalog.images import ImageInfo, inspect_image
+from service.catalog.images import ImageInfo, inspect_upload
 from service.clock import utcnow
 from service.db import IntegrityError, Row
 from service.errors import Conflict, NotFound
@@ -20,9 +20,7 @@ MAX_PAGE = 500
 async def store_image(services: Services, data: bytes) -> tuple[ImageInfo, str]:
     """Check the bytes are an acceptable image, then store them; returns (info, blob key)."""
     settings = services.settings
-    info = await asyncio.to_thread(
-        inspect_image, data, settings.max_upload_bytes, settings.max_image_pixels
-    )
+    info = await inspect_upload(data, settings.max_upload_bytes, settings.max_image_pixels)
     key = await asyncio.to_thread(services.blobs.put, data, info.extension, info.content_type)
     return info, key
 
@@ -89,9 +87,8 @@ async def add_snapshot(
 ) -> AddedSnapshot:
     """Store a snapshot of a product. With `dedupe`, identical bytes already attributed to
     the same product are not added again (the importer's idempotence)."""
-    info = await asyncio.to_thread(
-        inspect_image, image, services.settings.max_upload_bytes, services.settings.max_image_pixels
-    )
+    settings = services.settings
+    info = await inspect_upload(image, settings.max_upload_bytes, settings.max_image_pixels)
     if dedupe:
         existing = await services.db.fetch_value(
             "catalog_snapshot_by_hash", {"content_hash": info.sha256, "product_id": product_id}

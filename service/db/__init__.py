@@ -9,6 +9,7 @@ from .database import Database
 from .engine import Engine
 from .errors import (
     DatabaseError,
+    DatabaseReadOnly,
     DatabaseUnavailable,
     IntegrityError,
     LockConflict,
@@ -22,6 +23,7 @@ from .waiting import describe, wait_until_reachable
 __all__ = [
     "Database",
     "DatabaseError",
+    "DatabaseReadOnly",
     "DatabaseUnavailable",
     "Engine",
     "IntegrityError",

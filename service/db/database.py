@@ -7,6 +7,7 @@ function passed to `transaction`, which runs start to finish on one connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -66,7 +67,25 @@ class Database:
     async def ping(self) -> None:
         await self._read(self.engine.ping)
 
+    async def check_writable(self) -> None:
+        """Raise DatabaseReadOnly (or DatabaseUnavailable) unless the database accepts a write:
+        `health_write_probe` in a transaction that is always rolled back."""
+        await self._write(_probe_write, self.engine)
+
     def close(self) -> None:
         self._readers.shutdown(wait=True)
         self._writers.shutdown(wait=True)
         self.engine.close()
+
+
+class _RolledBack(Exception):
+    """Raised inside the probe's transaction so that the engine rolls it back."""
+
+
+def _probe_write(engine: Engine) -> None:
+    def probe(session: Session) -> None:
+        session.execute("health_write_probe")
+        raise _RolledBack
+
+    with contextlib.suppress(_RolledBack):
+        engine.write(probe)

@@ -20,5 +20,14 @@ class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached (down, restarting, connection lost)."""
 
 
+class DatabaseReadOnly(DatabaseUnavailable):
+    """The database answers but refuses writes: a read-only file or mount (SQLite), a server
+    or database in read-only mode, or a user without write privileges (SingleStore). Nothing
+    was written; retry once it accepts writes again."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the database refuses writes ({detail})")
+
+
 class MigrationError(DatabaseError):
     """The migration history does not match the files in `sql/`."""

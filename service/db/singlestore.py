@@ -21,7 +21,13 @@ import singlestoredb
 import structlog
 
 from .engine import Engine
-from .errors import DatabaseError, DatabaseUnavailable, IntegrityError, LockConflict
+from .errors import (
+    DatabaseError,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    IntegrityError,
+    LockConflict,
+)
 from .queries import Queries
 from .session import Session
 
@@ -36,6 +42,10 @@ _CONNECTION_LOST = {1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
 _CONSTRAINT_FAILED = {1364, 3819, 4025}
 # Lost lock conflicts: a lock wait timeout (1205) and a deadlock victim (1213).
 _LOCK_CONFLICT = {1205, 1213}
+# Writes refused: a server running read-only (1290), a database or server in read-only mode
+# (1836), a read-only transaction (1792), a read-only table (1036), a user without write
+# privileges (1142).
+_READ_ONLY = {1036, 1142, 1290, 1792, 1836}
 _SET_LOCK_WAIT = {
     True: "SET SESSION lock_wait_timeout = %(seconds)s",
     False: "SET SESSION innodb_lock_wait_timeout = %(seconds)s",
@@ -62,6 +72,8 @@ def _translate(exc: BaseException) -> DatabaseError:
         return IntegrityError(str(exc))
     if _error_code(exc) in _LOCK_CONFLICT:
         return LockConflict(str(exc))
+    if _error_code(exc) in _READ_ONLY:
+        return DatabaseReadOnly(str(exc))
     if _is_connection_error(exc):
         return DatabaseUnavailable(str(exc))
     return DatabaseError(str(exc))
@@ -236,6 +248,8 @@ class SingleStoreEngine(Engine):
                 broken = True
                 if attempt == 2:
                     raise stale.unavailable from stale.unavailable.__cause__
+            except DatabaseReadOnly:  # the server answered: the connection is fine
+                raise
             except DatabaseUnavailable:
                 broken = True
                 if transactional or not retry or attempt == 2:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from . import sqlite_functions
 from .engine import Engine
-from .errors import DatabaseError, DatabaseUnavailable, IntegrityError
+from .errors import DatabaseError, DatabaseReadOnly, DatabaseUnavailable, IntegrityError
 from .queries import Queries
 from .session import Session
 
@@ -43,6 +43,9 @@ sqlite3.register_converter("DATE", lambda raw: date.fromisoformat(raw.decode()[:
 def _translate(exc: BaseException) -> DatabaseError:
     if isinstance(exc, sqlite3.IntegrityError):
         return IntegrityError(str(exc))
+    # SQLITE_READONLY and its variants: a read-only file, directory or mount, query_only.
+    if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
+        return DatabaseReadOnly(str(exc))
     # Can't open the file, or another process held the write lock past the busy timeout (an
     # open `sql` shell transaction, say): both pass, so "retry later" (503), not a bug (500).
     if isinstance(exc, sqlite3.OperationalError) and (

@@ -10,7 +10,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from service import errors
-from service.db import DatabaseUnavailable
+from service.db import DatabaseReadOnly, DatabaseUnavailable
+from service.imaging import BudgetExhausted
 from service.storage.base import BlobError
 
 log = structlog.get_logger(__name__)
@@ -61,6 +62,20 @@ def on_unavailable(request: Request, exc: Exception) -> Response[dict[str, Any]]
     return error_response(503, "service temporarily unavailable, retry later")
 
 
+def on_read_only(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("database refuses writes", path=request.url.path, error=str(exc))
+    return error_response(503, "the database refuses writes (read-only), retry later")
+
+
+def on_budget_exhausted(request: Request, exc: BudgetExhausted) -> Response[dict[str, Any]]:
+    """The process decodes as many pixels as PIXEL_BUDGET allows and this request's image did
+    not get its turn within PIXEL_WAIT: 503, and when to try again."""
+    log.warning("pixel budget exhausted", path=request.url.path, error=str(exc))
+    response = error_response(503, "busy decoding other images, retry later")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", path=request.url.path, method=request.method)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
@@ -70,6 +85,8 @@ EXCEPTION_HANDLERS = {
     errors.ServiceError: on_service_error,
     HTTPException: on_http_exception,
     DatabaseUnavailable: on_unavailable,
+    DatabaseReadOnly: on_read_only,
     BlobError: on_unavailable,
+    BudgetExhausted: on_budget_exhausted,
     Exception: on_unexpected,
 }

@@ -51,18 +51,25 @@ async def _check(probe: Awaitable[object]) -> str:
     return "ok"
 
 
+async def _database(services: Services) -> None:
+    await services.db.ping()
+    await services.db.check_writable()
+
+
 @get(
     "/readyz",
     operation_id="readyz",
-    summary="Readiness: the database and the blob store answer",
+    summary="Readiness: the database answers and accepts writes, the blob store answers",
     tags=["health"],
     responses={
         503: ResponseSpec(data_container=NotReady, description="A dependency does not answer")
     },
 )
 async def readyz(services: Services) -> Response[Readiness | NotReady]:
+    """Ready when the database answers a query and accepts a write (a no-op in a transaction
+    that is rolled back: a read-only database is not ready), and the blob store answers."""
     database, storage = await asyncio.gather(
-        _check(services.db.ping()), _check(asyncio.to_thread(services.blobs.ping))
+        _check(_database(services)), _check(asyncio.to_thread(services.blobs.ping))
     )
     if database == storage == "ok":
         return Response(Readiness(status="ready", database=database, storage=storage))

@@ -17,11 +17,12 @@ import time
 from dataclasses import dataclass
 
 from service.clock import utcnow
+from service.imaging import BudgetExhausted, decode_reserved
 from service.storage import BlobStore
 from service.storage.base import BlobError
 
 from .fetcher import FetchError, SafeFetcher
-from .imaging import Decoded, DecodeError, measure
+from .imaging import Decoded, DecodeError, described, read_header, verify
 from .repository import ClaimedImage, ImageResult
 from .states import UNKNOWN_STORE
 
@@ -65,10 +66,12 @@ class ImageProcessor:
         return None
 
     async def _measure(self, data: bytes) -> Decoded:
-        """In a thread: usually microseconds, but a crafted file (thousands of JPEG segments,
-        compressed PNG text chunks) can take Pillow a while to open, and the event loop must
-        not stall for it."""
-        return await asyncio.to_thread(measure, data, self.max_pixels)
+        """The header, then proof that the data holds that picture (`jobs.imaging`), in
+        threads: the header walk is capped, but the decode takes milliseconds. The decode
+        waits for room in the process's pixel budget, within the image's deadline."""
+        header = await asyncio.to_thread(read_header, data, self.max_pixels)
+        await decode_reserved(header.decode_pixels, verify, data, header, timeout=self.deadline)
+        return described(header)
 
     async def _delay(self) -> None:
         """The simulated GPU step: PROCESSING_DELAY seconds (uniform in its range)."""
@@ -117,6 +120,10 @@ class ImageProcessor:
         except BlobError as exc:
             return self._result(
                 image, "failed", started, error=f"image could not be stored: {exc}", **timings
+            )
+        except BudgetExhausted as exc:  # the deadline's own time-out usually comes first
+            return self._result(
+                image, "failed", started, error=f"image could not be decoded: {exc}", **timings
             )
         except TimeoutError:
             return self._result(

@@ -27,6 +27,7 @@ _FIELD = re.compile(r"^Object (?P<what>missing required|contains unknown) field 
 _TYPES = re.compile(r"`([^`]*)`")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _HAS_TIME = re.compile(r"\d[Tt ]\d")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (Cc)
 _PLAIN_URL = re.compile(
     r"^[Hh][Tt][Tt][Pp][Ss]?://(?P<host>[A-Za-z0-9.\-]+)(?::(?P<port>[0-9]{1,5}))?(?:[/?#][!-~]*)?$"
 )
@@ -73,8 +74,15 @@ def _decode_error(exc: msgspec.ValidationError) -> InvalidInput:
 
 
 def parse_visit_time(raw: str) -> tuple[datetime, int | None]:
-    """ISO-8601 with or without a zone (or `YYYY-MM-DD HH:MM:SS`) -> (wall clock, offset)."""
-    text = raw.strip()
+    """ISO-8601 with or without a zone (or `YYYY-MM-DD HH:MM:SS`) -> (wall clock, offset).
+
+    A control character anywhere is refused first: Python 3.11's `fromisoformat` stops at a
+    NUL, so `2026-11-21T10:00:00\\x00...` would otherwise pass as if the rest were not there.
+    """
+    control = _CONTROL.search(raw)
+    if control:
+        raise ValueError(f"contains a control character (U+{ord(control.group()):04X})")
+    text = raw.strip(" ")
     try:
         if not _HAS_TIME.search(text):
             raise ValueError("no time of day")

@@ -17,7 +17,10 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.`status` = 'pending'
   AND s.rand_key >= :start
-  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+  AND ((:assisted = 0 AND s.reserved < CASE
+         WHEN GREATEST(s.votes_match, s.votes_mismatch) >= :majority
+              AND s.votes_match <> s.votes_mismatch THEN 0
+         ELSE GREATEST(:majority - GREATEST(s.votes_match, s.votes_mismatch), 1) END)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
@@ -31,7 +34,10 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.`status` = 'pending'
   AND s.rand_key < :start
-  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+  AND ((:assisted = 0 AND s.reserved < CASE
+         WHEN GREATEST(s.votes_match, s.votes_mismatch) >= :majority
+              AND s.votes_match <> s.votes_mismatch THEN 0
+         ELSE GREATEST(:majority - GREATEST(s.votes_match, s.votes_mismatch), 1) END)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
@@ -46,7 +52,10 @@ SELECT s.id, s.product_id
 FROM snapshots s
 WHERE s.`status` = 'pending'
   AND s.id > :after_id
-  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+  AND ((:assisted = 0 AND s.reserved < CASE
+         WHEN GREATEST(s.votes_match, s.votes_mismatch) >= :majority
+              AND s.votes_match <> s.votes_mismatch THEN 0
+         ELSE GREATEST(:majority - GREATEST(s.votes_match, s.votes_mismatch), 1) END)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
@@ -55,7 +64,9 @@ ORDER BY s.id
 LIMIT :limit;
 
 -- name: qa_reserve
--- Take one reservation if the snapshot still needs more verdicts than it has reservations.
+-- Take one reservation if the snapshot still needs more verdicts than it has reservations
+-- (service/qa/voting.py, votes_still_needed: the majority less the leading side's verdicts, and
+-- one for a tie past the majority; none once one side leads with a majority).
 -- The condition is re-checked on the locked current row, so racing sessions never
 -- over-reserve; rowcount 0 means someone else got there first. A resolved snapshot fails it
 -- too (one side holds a majority). No `status` test on purpose: the WHERE names only primary
@@ -64,7 +75,10 @@ LIMIT :limit;
 -- holds the row and changes its status.
 UPDATE snapshots SET reserved = reserved + 1
 WHERE id = :snapshot_id
-  AND reserved + GREATEST(votes_match, votes_mismatch) < :majority;
+  AND reserved < CASE
+      WHEN GREATEST(votes_match, votes_mismatch) >= :majority AND votes_match <> votes_mismatch
+      THEN 0
+      ELSE GREATEST(:majority - GREATEST(votes_match, votes_mismatch), 1) END;
 
 -- name: qa_consensus_state
 -- QA_CONSENSUS=assisted: a snapshot's votes, consensus columns and its current suspicion score
@@ -168,20 +182,24 @@ UPDATE snapshots SET `status` = :status, resolved_at = :now WHERE id = :snapshot
 
 -- name: qa_decided_pending
 -- QA_CONSENSUS=majority, from the sweeper: pending snapshots whose verdicts already hold a
--- majority. Only the assisted rule leaves such snapshots (it may ask for more verdicts past a
+-- majority: one side has at least :majority of them and more than the other (a tie is not
+-- decided). Only the assisted rule leaves such snapshots (it may ask for more verdicts past a
 -- majority); after a switch back to the majority rule nothing else would settle them.
 SELECT id FROM snapshots
-WHERE `status` = 'pending' AND (votes_match >= :majority OR votes_mismatch >= :majority)
+WHERE `status` = 'pending' AND GREATEST(votes_match, votes_mismatch) >= :majority
+  AND votes_match <> votes_mismatch
 ORDER BY id
 LIMIT :limit;
 
 -- name: qa_settle_decided
--- One of those, settled by its majority (compare-and-set: still pending, still decided).
+-- One of those, settled by the side with more verdicts (compare-and-set: still pending, still
+-- decided), as service/qa/voting.py's `status`.
 UPDATE snapshots
-SET `status` = CASE WHEN votes_match >= :majority THEN 'match' ELSE 'mismatch' END,
+SET `status` = CASE WHEN votes_match > votes_mismatch THEN 'match' ELSE 'mismatch' END,
     resolved_at = :now
 WHERE id = :snapshot_id AND `status` = 'pending'
-  AND (votes_match >= :majority OR votes_mismatch >= :majority);
+  AND GREATEST(votes_match, votes_mismatch) >= :majority
+  AND votes_match <> votes_mismatch;
 
 -- name: qa_record_reliability
 -- QA_CONSENSUS=assisted: the reliability this (just recorded) verdict is counted with.

@@ -187,7 +187,10 @@ FROM snapshot_suspicion g
 JOIN snapshots s ON s.id = g.snapshot_id
 WHERE g.`model` = :model
   AND s.`status` = 'pending'
-  AND ((:assisted = 0 AND s.reserved + GREATEST(s.votes_match, s.votes_mismatch) < :majority)
+  AND ((:assisted = 0 AND s.reserved < CASE
+         WHEN GREATEST(s.votes_match, s.votes_mismatch) >= :majority
+              AND s.votes_match <> s.votes_mismatch THEN 0
+         ELSE GREATEST(:majority - GREATEST(s.votes_match, s.votes_mismatch), 1) END)
        OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
   AND NOT EXISTS (
       SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username

@@ -47,11 +47,14 @@ class ImageServer:
     """Serves generated images on 127.0.0.1 and records what was asked for.
 
     /img/WxH.EXT (jpg png webp gif), /status/CODE, /text (not an image),
-    /redirect/N/PATH (N hops, then PATH), /big (1 MB of bytes); `?slow=S` sleeps S seconds.
+    /redirect/N/PATH (N hops, then PATH), /big (1 MB of bytes), /file/NAME (bytes handed to
+    `serve_bytes`), /stream/N (N MB with no Content-Length, ended by closing the connection);
+    `?slow=S` sleeps S seconds.
     """
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.files: dict[str, bytes] = {}
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
@@ -83,6 +86,11 @@ class ImageServer:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
+    def serve_bytes(self, name: str, data: bytes) -> str:
+        """Serve `data` as an image/jpeg at /file/NAME; returns its URL."""
+        self.files[name] = data
+        return self.url(f"/file/{name}")
+
     def respond(self, handler: BaseHTTPRequestHandler, path: str) -> None:
         status, body, ctype, headers = 404, b"not found", "text/plain", {}
         if match := _IMAGE.match(path):
@@ -92,6 +100,21 @@ class ImageServer:
             status, body = int(match[1]), b"status"
         elif path == "/text":
             status, body, ctype = 200, b"hello, this is not an image", "image/jpeg"
+        elif path.startswith("/stream/"):
+            handler.send_response(200)
+            handler.send_header("Content-Type", "image/jpeg")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            block = b"\xff" * 65536
+            try:
+                for _ in range(int(path[8:]) * 16):
+                    handler.wfile.write(block)
+            except OSError:  # the client stopped reading (its size cap): expected
+                pass
+            handler.close_connection = True
+            return
+        elif path.startswith("/file/") and path[6:] in self.files:
+            status, body, ctype = 200, self.files[path[6:]], "image/jpeg"
         elif path == "/big":
             status, body, ctype = 200, b"\xff" * 1_000_000, "image/jpeg"
         elif match := _REDIRECT.match(path):

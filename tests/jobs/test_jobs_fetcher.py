@@ -9,6 +9,7 @@ import gzip
 import io
 import ipaddress
 import struct
+import sys
 import zlib
 from collections.abc import Callable
 
@@ -17,6 +18,7 @@ from aiohttp import web
 from PIL import Image
 
 from service.jobs.fetcher import (
+    Fetched,
     FetchError,
     GuardedResolver,
     SafeFetcher,
@@ -217,6 +219,33 @@ def test_declared_and_streamed_sizes_are_capped() -> None:
         {"/declared": declared, "/chunked": chunked}, ["/declared", "/chunked"], max_bytes=1024
     )
     assert all(isinstance(r, FetchError) and "MAX_IMAGE_BYTES" in str(r) for r in results)
+
+
+def test_a_body_comes_back_in_one_buffer_of_its_size() -> None:
+    """Issue 18, item 5: a body is read into one buffer that grows in place to its size; no
+    list of chunks plus a joined copy."""
+    body = bytes(range(256)) * 4000  # 1 MB, many chunks
+
+    async def declared(request: web.Request) -> web.Response:
+        return web.Response(body=body)
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 100_000):
+            await response.write(body[start : start + 100_000])
+        await response.write_eof()
+        return response
+
+    results, _ = fetch_all(
+        {"/declared": declared, "/chunked": chunked}, ["/declared", "/chunked"], max_bytes=2**21
+    )
+    for result in results:
+        assert isinstance(result, Fetched) and result.data == body
+        assert isinstance(result.data, bytearray)
+    for result in results:  # its size, and the little room a growing bytearray keeps
+        assert len(body) <= sys.getsizeof(result.data) <= len(body) * 1.2
 
 
 def test_gzip_is_not_decompressed() -> None:

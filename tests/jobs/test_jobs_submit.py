@@ -195,6 +195,31 @@ BAD_BODIES = {
         "visits[0].visit_time: not an ISO-8601 date and time",
     ),
     "unknown field": (_with(_set(["visits", 0, "photo"], "x")), "visits[0].photo: unknown field"),
+    # Python 3.11's fromisoformat stops at a NUL: the rest must not be ignored (issue 18).
+    "visit_time trailing NUL": (
+        _with(_set(["visits", 0, "visit_time"], "2026-11-21T10:00:00\u0000")),
+        "visits[0].visit_time: contains a control character (U+0000)",
+    ),
+    "visit_time NUL then text": (
+        _with(_set(["visits", 1, "visit_time"], "2026-11-21T10:00:00\u0000+05:30")),
+        "visits[1].visit_time: contains a control character (U+0000)",
+    ),
+    "visit_time tab": (
+        _with(_set(["visits", 0, "visit_time"], "\t2026-11-21T10:00:00")),
+        "visits[0].visit_time: contains a control character (U+0009)",
+    ),
+    "visit_time newline": (
+        _with(_set(["visits", 0, "visit_time"], "2026-11-21T10:00:00\n")),
+        "visits[0].visit_time: contains a control character (U+000A)",
+    ),
+    "visit_time DEL": (
+        _with(_set(["visits", 0, "visit_time"], "2026-11-21T10:00:00\u007f")),
+        "visits[0].visit_time: contains a control character (U+007F)",
+    ),
+    "visit_time C1 control": (
+        _with(_set(["visits", 0, "visit_time"], "2026-11-21T10:00:00\u0085")),
+        "visits[0].visit_time: contains a control character (U+0085)",
+    ),
 }
 
 

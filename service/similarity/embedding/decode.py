@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from service.imaging import format_of, open_image
+from service.imaging import format_of, open_image, pixel_budget, pixel_wait
 from service.similarity.embedding.embedders import Embedder
 
 Result = tuple[np.ndarray | None, str | None]  # (vector, None) or (None, why)
@@ -30,15 +30,19 @@ def _reduction(shorter: int, min_side: int, limit: int) -> int:
 
 def decode(data: bytes, max_pixels: int, min_side: int) -> Image.Image:
     """RGB, the shorter side reduced towards `min_side` (never below it, unless the picture
-    is smaller to begin with)."""
+    is smaller to begin with). The decode holds its pixels from the process's pixel budget
+    (`service.imaging`) until only the reduced copy is left."""
     with open_image(data, max_pixels) as image:
-        if format_of(image) == "JPEG":
+        jpeg = format_of(image) == "JPEG"
+        if jpeg:
             factor = _reduction(min(image.size), min_side, 8)
             image.draft("RGB", (-(-image.width // factor), -(-image.height // factor)))
-            return image.convert("RGB")
-        rgb = image.convert("RGB")
-    factor = _reduction(min(rgb.size), min_side, 1 << 30)
-    return rgb.reduce(factor) if factor > 1 else rgb
+        with pixel_budget().reserve(image.width * image.height, pixel_wait()):
+            rgb = image.convert("RGB")
+            if jpeg:  # already at its DCT scale
+                return rgb
+            factor = _reduction(min(rgb.size), min_side, 1 << 30)
+            return rgb.reduce(factor) if factor > 1 else rgb  # the full-size copy goes here
 
 
 def embed_stored(

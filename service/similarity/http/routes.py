@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post
@@ -10,7 +9,7 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
-from service.catalog.images import inspect_image
+from service.catalog.images import inspect_upload
 from service.catalog.models import UPC
 from service.http.schema import RowId, error_responses
 from service.http.uploads import UPLOAD_ERROR_HANDLERS, check_upload_size
@@ -99,9 +98,7 @@ class SimilarityController(Controller):
         """400 if the file is not an image; 413 if it is too large."""
         image = await data.image.read()
         settings = services.settings
-        await asyncio.to_thread(
-            inspect_image, image, settings.max_upload_bytes, settings.max_image_pixels
-        )
+        await inspect_upload(image, settings.max_upload_bytes, settings.max_image_pixels)
         return await lookups.search(services, image, k)
 
 
