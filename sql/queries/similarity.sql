@@ -149,7 +149,7 @@ VALUES (:snapshot_id, :model, :product_id, :suggested_product_id, :suspicion, :o
 
 -- name: similarity_suspects
 -- The snapshots most likely attributed to the wrong product, most suspicious first; :status
--- '' means any status.
+-- '' means any status. Snapshots a lead reviewed (kept, or moved where they are) are left out.
 SELECT g.snapshot_id, g.suspicion, g.own_share, g.suggested_share, g.scored_at,
        s.`status`, s.image_key, s.product_id,
        p.upc AS product_upc, p.name AS product_name,
@@ -159,6 +159,7 @@ JOIN snapshots s ON s.id = g.snapshot_id AND s.product_id = g.product_id
 JOIN products p ON p.id = s.product_id
 LEFT JOIN products q ON q.id = g.suggested_product_id
 WHERE g.`model` = :model AND (:status = '' OR s.`status` = :status)
+  AND s.lead_reviewed_at IS NULL
 ORDER BY g.suspicion DESC, g.snapshot_id
 LIMIT :limit;
 
