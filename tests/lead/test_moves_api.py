@@ -143,9 +143,8 @@ def test_open_reservations_are_released_and_a_late_verdict_is_a_409(
     ]
     # alice's session shrank to the one snapshot left; bob's, with nothing left, completed.
     mine = qa.client.get("/qa/session", headers=user("alice")).json()
-    assert (mine["remaining_snapshots_quantity"], [s["snapshot_id"] for s in mine["snapshots"]]) == (
-        1, [second],
-    )  # fmt: skip
+    assert mine["remaining_snapshots_quantity"] == 1
+    assert [s["snapshot_id"] for s in mine["snapshots"]] == [second]
     assert qa.client.get("/qa/session", headers=user("bob")).status_code == 404
     sessions = {r["username"]: r for r in desk.sql("SELECT username, status, size, answered "
                                                   "FROM qa_sessions")}  # fmt: skip
@@ -308,7 +307,10 @@ def test_two_leads_moving_one_version_get_one_200_and_one_409(
         gate = threading.Barrier(2)
         results: dict[str, Any] = {}
 
-        def move(name: str, upc: str, snapshot_id: int = snapshot_id) -> None:
+        def move(
+            name: str, upc: str, snapshot_id: int = snapshot_id,
+            gate: threading.Barrier = gate, results: dict[str, Any] = results,
+        ) -> None:  # fmt: skip
             gate.wait(timeout=30)
             results[name] = desk.move(snapshot_id, upc, version=0, name=name)
 
