@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.params import HeaderParameter, Parameter
 
 from service.catalog.http import snapshot_response
-from service.catalog.models import UPC, Snapshot
+from service.catalog.models import Snapshot
 from service.clock import utcnow
 from service.errors import InvalidInput, PreconditionRequired
 from service.http.schema import MAX_ROW_ID, RowId, error_responses, json_body_operation
@@ -32,6 +32,7 @@ from service.strict_json import duplicate_key
 
 T = TypeVar("T", bound=msgspec.Struct)
 
+UPC_PATTERN = r"^[0-9]{8,14}$"
 _IF_MATCH = re.compile(r'\s*"?([0-9]{1,19})"?\s*')
 _USER = "Missing or invalid `username` header (the lead: 1 to 64 letters, digits, . _ -)"
 _VERSION_NEEDED = (
@@ -211,7 +212,11 @@ class LeadDeskController(Controller):
         limit: Limit = 48,
         status: Literal["pending", "match", "mismatch"] | None = None,
         product: Annotated[
-            UPC | None, Parameter(description="only snapshots attributed to or suggested for it")
+            str | None,
+            Parameter(
+                pattern=UPC_PATTERN,
+                description="a UPC: only snapshots attributed to it or suggested for it",
+            ),
         ] = None,
         cursor: Cursor = None,
     ) -> SuspectPage:
@@ -243,7 +248,7 @@ class LeadDeskController(Controller):
     async def product_view(
         self,
         services: Services,
-        upc: UPC,
+        upc: Annotated[str, Parameter(pattern=UPC_PATTERN, description="the product's UPC")],
         per_status: Annotated[int, Parameter(ge=0, le=100)] = 24,
     ) -> ProductView:
         """The products it is most often confused with: by how many snapshots of either
