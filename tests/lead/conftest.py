@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from service.db.sqltext import to_pyformat
 from tests.qa.conftest import QA, Clock, clock, make_qa, qa_settings, user  # noqa: F401
+from tests.similarity.conftest import demo_client, demo_settings, demo_template  # noqa: F401
 
 LEAD = "lena"
 

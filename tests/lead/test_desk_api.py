@@ -11,7 +11,6 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from tests.lead.conftest import lead
-from tests.similarity.conftest import demo_client, demo_settings, demo_template  # noqa: F401
 
 Client = TestClient[Litestar]
 
