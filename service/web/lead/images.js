@@ -1,1 +1,26 @@
-/* placeholder */
+// Fast pictures: thumbnails are fixed-size JPEGs the server caches and browsers keep for a
+// year (their URLs carry the image's content hash), and the next page's are fetched ahead.
+
+const warm = new Set();
+
+export function prefetch(urls) {
+  for (const url of urls) {
+    if (!url || warm.has(url)) continue;
+    warm.add(url);
+    const img = new Image();
+    img.decoding = "async";
+    img.src = url;
+  }
+}
+
+export function thumb(url, alt, size = "tile") {
+  const img = document.createElement("img");
+  img.src = url;
+  img.alt = alt;
+  img.decoding = "async";
+  img.loading = "lazy";
+  img.className = `thumb ${size}`;
+  img.width = 240;
+  img.height = 240;
+  return img;
+}
