@@ -25,6 +25,7 @@ from tests.conftest import make_app
 from tests.e2e.conftest import SCREENSHOTS, _serve, packaging, png, shelf_photo
 
 SHOTS = SCREENSHOTS.parent / "lead-desk"
+WAIT = 20_000  # ms for a request of the desk to settle (a loaded machine: no hurry)
 # (UPC, name, colour): four products, four photos each, filed right.
 PRODUCTS = [
     ("4006381333931", "Sunny Orange Juice 1 L", (242, 140, 40)),
@@ -109,15 +110,15 @@ def shot(page: Page, name: str) -> Path:
 def settled(page: Page) -> None:
     """No request of the desk in flight: the grid is loaded and no action is running."""
     grid = page.locator("#grid")
-    expect(grid).to_have_attribute("data-loading", "false")
-    expect(grid).to_have_attribute("data-busy", "false")
+    expect(grid).to_have_attribute("data-loading", "false", timeout=WAIT)
+    expect(grid).to_have_attribute("data-busy", "false", timeout=WAIT)
 
 
 def images_loaded(page: Page, selector: str) -> None:
     """Every image under `selector` has arrived (polled: the page's CSP refuses eval)."""
     images = page.locator(f"{selector} img")
     for i in range(images.count()):
-        expect(images.nth(i)).to_have_js_property("complete", True)
+        expect(images.nth(i)).to_have_js_property("complete", True, timeout=WAIT)
         expect(images.nth(i)).not_to_have_js_property("naturalWidth", 0)
 
 
@@ -150,7 +151,7 @@ def test_a_small_catalog_is_cleaned_with_keys_only(live_desk: LiveDesk, desktop:
     # P: the product the first suspect is filed under, and what it is confused with.
     filed = page.locator("#grid .tile.focused .pack.attributed .name").inner_text()
     page.keyboard.press("p")
-    expect(page.locator("#screen-product")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#screen-product")).to_have_attribute("data-ready", "true", timeout=WAIT)
     expect(page.locator("#product-title")).to_have_text(filed)
     confusion = page.locator("#confusions .confusion").first
     expect(confusion).to_contain_text("Sunny Orange Juice 1 L")
@@ -229,12 +230,12 @@ def test_a_small_catalog_is_cleaned_with_keys_only(live_desk: LiveDesk, desktop:
     page.keyboard.type("orange")
     expect(page.locator("#picker-results li")).to_have_count(1)
     page.keyboard.press("Enter")
-    expect(page.locator("#screen-product")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#screen-product")).to_have_attribute("data-ready", "true", timeout=WAIT)
     expect(page.locator("#product-title")).to_have_text("Sunny Orange Juice 1 L")
     expect(page.locator("#product-groups .group.pending h2")).to_have_text("pending · 5")
     expect(page.locator("#confusions .confusion")).to_have_count(0)  # clean now
     page.keyboard.press("3")
-    expect(page.locator("#screen-history")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#screen-history")).to_have_attribute("data-ready", "true", timeout=WAIT)
     moves = page.locator("#moves .move")
     # 3 moves, their 3 undos, 3 moves again, the search-box move and its undo
     expect(moves).to_have_count(11)
@@ -268,7 +269,45 @@ def test_the_desk_on_a_phone_by_touch(live_desk: LiveDesk, phone: Page) -> None:
     settled(page)
     expect(tiles).to_have_count(len(live.truth))
     page.get_by_role("button", name="History").tap()
-    expect(page.locator("#screen-history")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#screen-history")).to_have_attribute("data-ready", "true", timeout=WAIT)
     expect(page.locator("#moves .move")).to_have_count(6)  # 3 moves and their undos
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "phone-history")
+
+
+def test_the_next_page_and_its_thumbnails_are_fetched_ahead(
+    live_desk: LiveDesk, desktop: Page
+) -> None:
+    page = desktop
+    live = live_desk
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live.url}/qa/lead/?page=6")
+    page.locator("#username").fill("lena")
+    page.keyboard.press("Enter")
+    settled(page)
+    tiles = page.locator("#grid .tile")
+    expect(tiles).to_have_count(6)
+    expect(page.locator("#load-more")).to_be_visible()
+
+    # Before anyone asks for more, page 2 was fetched, and so were its pictures.
+    expect(page.locator("#grid")).to_have_attribute("data-ahead", "ready", timeout=30_000)
+    assert [u for u in requested if "/api/lead/suspects" in u and "cursor=" in u]
+    shown = {tiles.nth(i).get_attribute("data-snapshot-id") for i in range(6)}
+    thumbs_before = {u for u in requested if "/thumbs/" in u}
+    # Keep four: two tiles left, so the prefetched page is shown at once.
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("k")
+    settled(page)
+    expect(tiles).to_have_count(8)
+    new = [
+        tiles.nth(i)
+        for i in range(8)
+        if tiles.nth(i).get_attribute("data-snapshot-id") not in shown
+    ]
+    assert len(new) == 6
+    for tile in new:
+        src = tile.locator(".photo img").get_attribute("src") or ""
+        assert any(u.endswith(src) for u in thumbs_before), "a thumbnail was not fetched ahead"

@@ -14,7 +14,11 @@ import { showHistory } from "./history.js";
 import { showProduct } from "./product.js";
 
 const $ = (id) => document.getElementById(id);
-const PAGE = 24;
+// Tiles per page: ?page=N (4 to 200; tests, small screens), else 24.
+const PAGE = (() => {
+  const n = Number(new URLSearchParams(location.search).get("page"));
+  return Number.isInteger(n) && n >= 4 && n <= 200 ? n : 24;
+})();
 
 const state = {
   screen: null,
@@ -115,17 +119,26 @@ function query(cursor) {
 }
 
 function fetchAhead() {
+  const root = $("grid");
   state.ahead = null;
+  root.dataset.ahead = "none";
   if (!state.cursor) return;
   const cursor = state.cursor;
-  state.ahead = API.suspects(query(cursor)).then((page) => {
+  root.dataset.ahead = "loading";
+  const ahead = API.suspects(query(cursor));
+  state.ahead = ahead;
+  ahead
     // Warm the browser cache: the next page's pictures are there when it is shown.
-    prefetch(page.items.flatMap((t) => [t.thumb_url, t.product.thumb_url, t.suggested?.thumb_url]));
-    return page;
-  });
-  state.ahead.catch(() => {
-    state.ahead = null;
-  });
+    .then((page) => prefetch(page.items.flatMap((t) => [t.thumb_url, t.product.thumb_url, t.suggested?.thumb_url])))
+    .then(() => {
+      if (state.ahead === ahead) root.dataset.ahead = "ready";
+    })
+    .catch(() => {
+      if (state.ahead === ahead) {
+        state.ahead = null;
+        root.dataset.ahead = "none";
+      }
+    });
 }
 
 async function loadSuspects() {

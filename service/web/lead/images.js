@@ -3,14 +3,20 @@
 
 const warm = new Set();
 
+// Resolves once every picture has arrived (or failed): they are in the browser's cache then.
 export function prefetch(urls) {
+  const waits = [];
   for (const url of urls) {
     if (!url || warm.has(url)) continue;
     warm.add(url);
     const img = new Image();
     img.decoding = "async";
+    waits.push(new Promise((resolve) => {
+      img.onload = img.onerror = resolve;
+    }));
     img.src = url;
   }
+  return Promise.all(waits);
 }
 
 export function thumb(url, alt, size = "tile") {
