@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Any
 
 import structlog
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 
 from service import __version__
 from service.config import Settings, load_settings
-from service.http import health, images, metrics
+from service.http import health, images, metrics, thumbs
 from service.http.auth import api_key_guard
 from service.http.body_timeout import body_timeout_middleware
 from service.http.docs import OPENAPI_PATH, swagger_asset, swagger_ui
@@ -34,15 +34,21 @@ def _route_handlers() -> list[Any]:
     from service.catalog.http import ProductController, SnapshotController
     from service.http.qa_page import ROUTES as QA_PAGE_ROUTES
     from service.jobs.handlers import ROUTES as JOB_ROUTES
+    from service.lead.http import ROUTES as LEAD_ROUTES
+    from service.lead.page import ROUTES as LEAD_PAGE_ROUTES
     from service.qa.http import QAController
     from service.similarity.http.routes import ROUTES as SIMILARITY_ROUTES
 
     return [
-        health.healthz, health.readyz, images.get_image, metrics.metrics, swagger_asset,
-        ProductController, SnapshotController, QAController,
+        health.healthz, health.readyz, images.get_image, thumbs.get_thumbnail, metrics.metrics,
+        swagger_asset, ProductController, QAController,
+        # One router: a lead's PATCH shares its path with the catalog's GET (Litestar takes
+        # handlers of one path from separate controllers only through a common router).
+        Router(path="/", route_handlers=[SnapshotController, *LEAD_ROUTES]),
         *JOB_ROUTES,
         *QA_PAGE_ROUTES,
         *SIMILARITY_ROUTES,
+        *LEAD_PAGE_ROUTES,
     ]  # fmt: skip
 
 

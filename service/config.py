@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     qa_priority: str = "random"
     qa_consensus: str = "majority"
     qa_confidence: float = 0.99
+    # a lead's move settles the snapshot as `match` (settled_by "lead") instead of sending it
+    # back to the QA queue as pending
+    qa_trust_lead: bool = False
     # similarity
     embedder: str = "default"
     model_dir: str = str(ROOT / "var" / "models")  # where `make model` leaves the network
@@ -148,7 +151,9 @@ def _delay(raw: str) -> tuple[float, float]:
     return (low, high)
 
 
-API_ROLES = ("admin", "qa", "client", "metrics")
+API_ROLES = ("admin", "qa", "lead", "client", "metrics")
+# Roles whose keys may be bound to one person (`KEY:ROLE:USERNAME`).
+BOUND_ROLES = ("qa", "lead")
 _API_KEY = re.compile(r"^[A-Za-z0-9._~+/=-]{16,256}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # as the QA API's `username` header
 
@@ -157,17 +162,20 @@ def _api_keys(raw: str) -> tuple[tuple[str, str], ...]:
     """`KEY:ROLE,...`; keys of 16+ URL-safe characters, roles from API_ROLES.
 
     `KEY:qa:USERNAME` binds a QA key to one reviewer (kept as the role `qa:USERNAME`), so the
-    key cannot vote under another name.
+    key cannot vote under another name; `KEY:lead:USERNAME` binds a lead's key the same way,
+    so the history of moves names the person who made each.
     """
     pairs: dict[str, str] = {}
     for number, item in enumerate(filter(None, (part.strip() for part in raw.split(","))), 1):
         key, _, role = item.partition(":")
         base, _, user = role.partition(":")
         # Never echo a key back: name the entry by position.
-        if base not in API_ROLES or (user and (base != "qa" or not _USERNAME.match(user))):
+        if base not in API_ROLES or (
+            user and (base not in BOUND_ROLES or not _USERNAME.match(user))
+        ):
             raise ValueError(
-                f"entry {number} must be KEY:ROLE (ROLE one of {', '.join(API_ROLES)}) or "
-                "KEY:qa:USERNAME"
+                f"entry {number} must be KEY:ROLE (ROLE one of {', '.join(API_ROLES)}), "
+                "KEY:qa:USERNAME or KEY:lead:USERNAME"
             )
         if not _API_KEY.match(key):
             raise ValueError(f"entry {number}: a key needs 16 to 256 of A-Z a-z 0-9 . _ ~ + / = -")
@@ -241,6 +249,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "qa_priority": _choice("random", "suspects"),
     "qa_consensus": _choice("majority", "assisted"),
     "qa_confidence": _float(0.9, 0.9999),
+    "qa_trust_lead": _bool,
     "embedder": _text,
     "model_dir": _text,
     "embed_job_images": _share,

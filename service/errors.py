@@ -26,6 +26,10 @@ class Conflict(ServiceError):
     """The request clashes with what is stored (409)."""
 
 
+class PreconditionRequired(ServiceError):
+    """A change that must name the version it was based on did not (428)."""
+
+
 class TooLarge(ServiceError):
     """A body, upload or image exceeds a documented limit (413)."""
 

@@ -64,6 +64,7 @@ def test_values_are_parsed_into_types() -> None:
         ("QA_CONFIDENCE", "0.5"),
         ("QA_CONFIDENCE", "1"),
         ("QA_VOTES", "2"),
+        ("QA_TRUST_LEAD", "sometimes"),
     ],
 )
 def test_bad_value_names_the_variable(variable: str, value: str) -> None:
@@ -97,3 +98,10 @@ def test_qa_consensus_settings() -> None:
     )
     assert (settings.qa_consensus, settings.qa_confidence) == ("assisted", 0.995)
     assert (Settings().qa_consensus, Settings().qa_confidence) == ("majority", 0.99)
+
+
+def test_qa_trust_lead_is_off_unless_set() -> None:
+    assert Settings().qa_trust_lead is False
+    for raw, expected in (("true", True), ("ON", True), ("0", False), ("no", False)):
+        settings = load_settings(environ={"QA_TRUST_LEAD": raw}, dotenv=None)
+        assert settings.qa_trust_lead is expected, raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
@@ -71,7 +71,19 @@ def _snapshot(services: Services, row: Row) -> Snapshot:
         resolved_at=as_utc(row["resolved_at"]),
         confidence=None if confidence is None else round(confidence, 6),
         settled_by=settled_by,
+        version=row["version"],
+        moves=row["moves"],
+        reviewed_by=row["lead_reviewed_by"],
+        reviewed_at=as_utc(row["lead_reviewed_at"]),
+        qa_first=row["qa_first_at"] is not None,
     )
+
+
+async def snapshot_response(services: Services, snapshot_id: int) -> Response[Snapshot]:
+    """One snapshot as GET /api/snapshots/{id} answers it, with its version as the ETag (what
+    a lead's change names in If-Match)."""
+    body = _snapshot(services, await store.get_snapshot(services, snapshot_id))
+    return Response(body, headers={"ETag": f'"{body.version}"'})
 
 
 def _cursor(raw: str | None) -> int:
@@ -178,5 +190,6 @@ class SnapshotController(Controller):
             e400="A snapshot id out of range", e404="No snapshot with this id"
         ),
     )
-    async def get_snapshot(self, services: Services, snapshot_id: RowId) -> Snapshot:
-        return _snapshot(services, await store.get_snapshot(services, snapshot_id))
+    async def get_snapshot(self, services: Services, snapshot_id: RowId) -> Response[Snapshot]:
+        """The ETag header is the snapshot's version (If-Match of a lead's change)."""
+        return await snapshot_response(services, snapshot_id)

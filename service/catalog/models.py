@@ -81,6 +81,16 @@ class Snapshot(msgspec.Struct):
     # QA_CONSENSUS=assisted: the posterior probability of `status`. Null while pending and
     # for snapshots settled by the plain majority rule.
     confidence: float | None = None
-    # How the status was reached: "majority" of QA_VOTES, or "assisted" (the posterior
-    # reached QA_CONFIDENCE); null while pending.
-    settled_by: Literal["majority", "assisted"] | None = None
+    # How the status was reached: "majority" of QA_VOTES, "assisted" (the posterior reached
+    # QA_CONFIDENCE), or "lead" (moved here by a lead under QA_TRUST_LEAD); null while pending.
+    settled_by: Literal["majority", "assisted", "lead"] | None = None
+    # Bumped by every change a lead makes; a change names the version it was based on
+    # (If-Match or `version`), and the answer's ETag carries it.
+    version: int = 0
+    # How many times a lead moved it to another product (undos included): see its history.
+    moves: int = 0
+    # A lead confirmed its current attribution (kept it, or moved it here), and when.
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    # A lead sent it to QA first: handed out before other snapshots while pending.
+    qa_first: bool = False

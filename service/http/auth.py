@@ -10,7 +10,8 @@ may do everything; a route no rule names is admin-only (and a test fails until i
 
 The `username` header of the QA API names the reviewer. A key listed as `KEY:qa:USERNAME` is
 bound to that reviewer: with it, any other `username` gets 403, so one key cannot cast the
-several votes that settle a snapshot.
+several votes that settle a snapshot. A lead's key may be bound the same way
+(`KEY:lead:USERNAME`): the history of moves then names who made each.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PUBLIC: frozenset[str] = frozenset()  # no key needed
 ANY_KEY = frozenset(API_ROLES)  # any valid key
 ADMIN = frozenset({"admin"})
 QA = frozenset({"qa"})
+LEAD = frozenset({"lead"})
 CLIENT = frozenset({"client"})
 METRICS = frozenset({"metrics"})
 
@@ -49,15 +51,23 @@ POLICY: tuple[Rule, ...] = (
     Rule("GET", "/core/public/v1*", PUBLIC),
     Rule("GET", "/qa", PUBLIC),
     Rule("GET", "/qa/static/*", PUBLIC),
+    Rule("GET", "/qa/lead", PUBLIC),
+    Rule("GET", "/qa/lead/static/*", PUBLIC),
     Rule("OPTIONS", "*", PUBLIC),
     # Stored images: content-addressed by sha256, so knowing a key means an authorised answer
     # handed it out (the S3 store's presigned URLs work the same way), and <img> tags cannot
     # send headers.
     Rule("GET", "/images/*", PUBLIC),
+    Rule("GET", "/thumbs/*", PUBLIC),  # fixed-size thumbnails of those images
     # Catalog writes and the dataset export: admin only.
     Rule("POST", "/api/products", ADMIN),
     Rule("POST", "/api/products/*/snapshots", ADMIN),
     Rule("GET", "/qa/export", ADMIN),
+    # The QA lead's desk: re-attribution (moves and their undo), review marks, QA priority,
+    # and the desk's reads. The history of one snapshot is a catalog read (below).
+    Rule("PATCH", "/api/snapshots/*", LEAD),
+    Rule("POST", "/api/snapshots/*/undo", LEAD),
+    Rule("GET", "/api/lead/*", LEAD),
     # The QA API (sessions, votes, leaderboard, confirmed examples, suspects).
     Rule("*", "/qa/*", QA),
     # Store-visit jobs: submit and status.
@@ -120,8 +130,9 @@ def api_key_guard(keys: Iterable[tuple[str, str]]) -> Guard:
             )
         claimed = connection.headers.get("username")
         if bound_user and claimed is not None and claimed != bound_user:
+            who = "QA user" if role == "qa" else role
             raise PermissionDeniedException(
-                f"this API key belongs to QA user {bound_user!r}, not {claimed!r}"
+                f"this API key belongs to {who} {bound_user!r}, not {claimed!r}"
             )
 
     return guard

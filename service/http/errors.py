@@ -20,6 +20,7 @@ STATUS = {
     errors.InvalidInput: 400,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.PreconditionRequired: 428,
     errors.TooLarge: 413,
     errors.Unavailable: 503,
 }

@@ -28,7 +28,7 @@ from typing import Literal
 from service.qa import voting
 from service.qa.voting import MATCH, MISMATCH, PENDING, Status
 
-SettledBy = Literal["majority", "assisted"]
+SettledBy = Literal["majority", "assisted", "lead"]
 
 PRIOR_CAP = 0.98
 RELIABILITY_CAP = 0.95
@@ -212,10 +212,15 @@ def reported(
     status: str, p_match: float | None, settled_by: str | None
 ) -> tuple[float | None, SettledBy | None]:
     """`confidence` and `settled_by` as the API shows them: both null while pending; a
-    snapshot settled with no model (QA_CONSENSUS=majority) has null confidence."""
+    snapshot settled with no model (QA_CONSENSUS=majority, or by a lead) has null
+    confidence."""
     if status == PENDING:
         return None, None
-    how: SettledBy = "assisted" if settled_by == "assisted" else "majority"
+    how: SettledBy = "majority"
+    if settled_by == "assisted":
+        how = "assisted"
+    elif settled_by == "lead":
+        how = "lead"
     if p_match is None:
         return None, how
     return (p_match if status == MATCH else 1.0 - p_match), how

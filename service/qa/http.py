@@ -133,7 +133,8 @@ class QAController(Controller):
             e400=f'The body is not exactly {{"is_match": true|false}}, an id is out of range, '
             f"or: {_USER}",
             e404="The snapshot is not in this user's open session (or the session expired)",
-            e409="Already answered (a retried verdict counts once)",
+            e409="Already answered (a retried verdict counts once), or a lead moved the "
+            "snapshot to another product since it was handed out (the answer is not counted)",
         ),
     )
     async def answer(
@@ -145,7 +146,8 @@ class QAController(Controller):
         snapshot_id: RowId,
     ) -> Remaining:
         """The body is exactly {"is_match": true|false}: anything else is 400. 404 if the
-        snapshot is not in this user's open session; 409 if it was already answered."""
+        snapshot is not in this user's open session; 409 if it was already answered, or if
+        a lead moved the snapshot to another product meanwhile."""
         verdict = _verdict(await request.body())
         remaining = await sessions.vote(
             services.db, qa_user, session_id, snapshot_id, verdict.is_match, _rules(services)
@@ -188,9 +190,10 @@ class QAController(Controller):
         status: Literal["match", "mismatch", "pending"] | None = None,
         format: Literal["csv", "jsonl"] = "csv",
     ) -> Response:
-        """Columns: snapshot_id, product_upc, image_url, votes_match, votes_mismatch, status,
-        confidence (the posterior of the status; empty under the majority rule or while
-        pending), settled_by (majority or assisted; empty while pending)."""
+        """Columns: snapshot_id, product_upc (its current product), image_url, votes_match,
+        votes_mismatch, status, confidence (the posterior of the status; empty under the
+        majority rule, for a lead's, or while pending), settled_by (majority, assisted or lead;
+        empty while pending), moves (how many times a lead moved it to another product)."""
         media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
         name = f"snapshots-{status or 'all'}.{format}"
         return Stream(

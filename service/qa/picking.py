@@ -7,7 +7,8 @@ the session transaction re-checks each one with a conditional UPDATE.
 
 `random` (the default) walks the (status, rand_key) index from a random start point and wraps
 around, instead of `ORDER BY RAND()`, which would sort the whole queue on every request.
-Other orders (QA_PRIORITY=suspects, say) register here with `register`.
+Other orders (QA_PRIORITY=suspects, say) register here with `register`. Whatever the order,
+snapshots a lead sent to QA first (`qa_first_at`, service/lead) come before all others.
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ def register(name: str, picker: Picker) -> None:
     _PICKERS[name] = picker
 
 
+def lead_first(picker: Picker) -> Picker:
+    """`picker`'s candidates after the ones a lead sent to QA first."""
+
+    def pick(session: Session, request: PickRequest) -> list[Row]:
+        first = session.fetch_all(
+            "qa_pick_first",
+            {"username": request.username, "majority": request.majority,
+             "assisted": int(request.assisted), "limit": request.limit},
+        )  # fmt: skip
+        if len(first) >= request.limit:
+            return first
+        seen = {row["id"] for row in first}
+        rest = [row for row in picker(session, request) if row["id"] not in seen]
+        return (first + rest)[: request.limit]
+
+    return pick
+
+
 def picker_for(priority: str) -> Picker:
-    """The picker for a QA_PRIORITY value; random when none is registered under that name."""
-    return _PICKERS.get(priority, pick_random)
+    """The picker for a QA_PRIORITY value (random when none is registered under that name),
+    lead-prioritised snapshots first."""
+    return lead_first(_PICKERS.get(priority, pick_random))

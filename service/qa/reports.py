@@ -16,7 +16,7 @@ from service.qa.leaderboard import QAStats, Standing, rank
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_COLUMNS = [
     "snapshot_id", "product_upc", "image_url", "votes_match", "votes_mismatch", "status",
-    "confidence", "settled_by",
+    "confidence", "settled_by", "moves",
 ]  # fmt: skip
 EXPORT_PAGE = 1000
 
@@ -81,6 +81,7 @@ def _record(row: Row, image_url: Callable[[str], str]) -> dict[str, object]:
         "status": row["status"],
         "confidence": None if confidence is None else round(confidence, 6),
         "settled_by": settled_by,
+        "moves": row["moves"],
     }
 
 

@@ -33,7 +33,7 @@ from service.clock import utcnow
 from service.config import Settings
 from service.db import Database, LockConflict, Row, Session
 from service.errors import Conflict, InvalidInput, NotFound
-from service.qa import assisted, voting
+from service.qa import assisted, moves, voting
 from service.qa.picking import PickRequest, picker_for
 
 log = structlog.get_logger(__name__)
@@ -272,6 +272,8 @@ def _vote(
     key = {"snapshot_id": snapshot_id, "username": username}
     assignment = session.fetch_one("qa_assignment", key)
     if assignment is None or assignment["session_id"] != session_id:
+        if moves.moved_away(session, snapshot_id, username, session_id):
+            raise moves.MovedAway()  # 409: a lead moved it; the QA page counts it as sent
         raise NotInSession()
     if assignment["is_match"] is not None:
         raise AlreadyAnswered()

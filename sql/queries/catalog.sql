@@ -53,7 +53,8 @@ VALUES (:product_id, :image_key, :image_width, :image_height, :image_format, :co
 -- A snapshot with its product and voting state.
 SELECT s.id, s.image_key, s.image_width, s.image_height, s.image_format, s.source,
        s.`status`, s.votes_match, s.votes_mismatch, s.created_at, s.resolved_at,
-       s.posterior, s.settled_by,
+       s.posterior, s.settled_by, s.`version`, s.moves, s.lead_reviewed_by,
+       s.lead_reviewed_at, s.qa_first_at,
        p.id AS product_id, p.upc AS product_upc, p.name AS product_name,
        p.image_key AS product_image_key
 FROM snapshots s

@@ -29,11 +29,16 @@ WHERE f.`status` = 'failed'
   )
 
 -- name: metrics_qa_votes
--- Recorded QA verdicts (1 match, 0 mismatch).
-SELECT is_match, COUNT(*) AS n
-FROM qa_assignments
-WHERE is_match IS NOT NULL
-GROUP BY is_match
+-- Recorded QA verdicts (1 match, 0 mismatch), those a lead's move took off a snapshot included
+-- (a counter never goes down).
+SELECT v.is_match, COUNT(*) AS n
+FROM (
+    SELECT is_match FROM qa_assignments WHERE is_match IS NOT NULL
+    UNION ALL
+    SELECT is_match FROM snapshot_move_assignments
+    WHERE is_match IS NOT NULL AND restored_by IS NULL
+) v
+GROUP BY v.is_match
 
 -- name: metrics_snapshots
 -- Snapshots by QA status: pending, or resolved as match / mismatch.

@@ -72,13 +72,15 @@ LIMIT :limit;
 -- too (one side holds a majority). No `status` test on purpose: the WHERE names only primary
 -- key columns and counters, so InnoDB locks the row through the primary key alone; a
 -- (status, id) index lookup would lock that index first and deadlock against a vote that
--- holds the row and changes its status.
+-- holds the row and changes its status. A verdicts_needed of 0 (settled by a lead, or by the
+-- assisted rule) also fails it: a candidate read just before a lead settled it is not taken.
 UPDATE snapshots SET reserved = reserved + 1
 WHERE id = :snapshot_id
   AND reserved < CASE
       WHEN GREATEST(votes_match, votes_mismatch) >= :majority AND votes_match <> votes_mismatch
       THEN 0
-      ELSE GREATEST(:majority - GREATEST(votes_match, votes_mismatch), 1) END;
+      ELSE GREATEST(:majority - GREATEST(votes_match, votes_mismatch), 1) END
+  AND (verdicts_needed IS NULL OR verdicts_needed > 0);
 
 -- name: qa_consensus_state
 -- QA_CONSENSUS=assisted: a snapshot's votes, consensus columns and its current suspicion score
@@ -266,15 +268,25 @@ UPDATE snapshots SET reserved = reserved - 1 WHERE id = :snapshot_id AND reserve
 
 -- name: qa_verdict_stats
 -- Per user: verdicts given, verdicts on resolved snapshots, and how many agree with the result.
-SELECT a.username,
+-- Verdicts a lead's move took off a snapshot keep their credit: judged against the status the
+-- snapshot held when moved (snapshot_moves), never against its new attribution's.
+SELECT v.username,
        COUNT(*) AS reviewed,
-       SUM(CASE WHEN s.`status` <> 'pending' THEN 1 ELSE 0 END) AS judged,
-       SUM(CASE WHEN (s.`status` = 'match' AND a.is_match = 1)
-                  OR (s.`status` = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END) AS agreed
-FROM qa_assignments a
-JOIN snapshots s ON s.id = a.snapshot_id
-WHERE a.is_match IS NOT NULL
-GROUP BY a.username;
+       SUM(CASE WHEN v.`status` <> 'pending' THEN 1 ELSE 0 END) AS judged,
+       SUM(CASE WHEN (v.`status` = 'match' AND v.is_match = 1)
+                  OR (v.`status` = 'mismatch' AND v.is_match = 0) THEN 1 ELSE 0 END) AS agreed
+FROM (
+    SELECT a.username, a.is_match, s.`status`
+    FROM qa_assignments a
+    JOIN snapshots s ON s.id = a.snapshot_id
+    WHERE a.is_match IS NOT NULL
+    UNION ALL
+    SELECT h.username, h.is_match, m.held_status AS `status`
+    FROM snapshot_move_assignments h
+    JOIN snapshot_moves m ON m.snapshot_id = h.snapshot_id AND m.id = h.move_id
+    WHERE h.is_match IS NOT NULL AND h.restored_by IS NULL
+) v
+GROUP BY v.username;
 
 -- name: qa_reviewer_agreement
 -- QA_CONSENSUS=assisted: per reviewer, verdicts on resolved snapshots and how many of them were
@@ -282,23 +294,34 @@ GROUP BY a.username;
 -- verdict taken out (q the posterior of match, r the verdict's reliability). Scoring against the
 -- status instead would flatter every reviewer whose one verdict settled a snapshot. Verdicts
 -- counted without a reliability (the majority rule) are scored against the status.
-SELECT a.username,
+-- Verdicts a lead's move took off a snapshot are scored against what it held when moved.
+SELECT v.username,
        COUNT(*) AS judged,
        SUM(CASE
-             WHEN s.posterior IS NULL OR a.reliability IS NULL THEN
-               CASE WHEN (s.`status` = 'match' AND a.is_match = 1)
-                      OR (s.`status` = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END
-             WHEN a.is_match = 1 THEN
-               s.posterior * (1 - a.reliability)
-               / (s.posterior * (1 - a.reliability) + (1 - s.posterior) * a.reliability)
+             WHEN v.posterior IS NULL OR v.reliability IS NULL THEN
+               CASE WHEN (v.`status` = 'match' AND v.is_match = 1)
+                      OR (v.`status` = 'mismatch' AND v.is_match = 0) THEN 1 ELSE 0 END
+             WHEN v.is_match = 1 THEN
+               v.posterior * (1 - v.reliability)
+               / (v.posterior * (1 - v.reliability) + (1 - v.posterior) * v.reliability)
              ELSE
-               (1 - s.posterior) * (1 - a.reliability)
-               / ((1 - s.posterior) * (1 - a.reliability) + s.posterior * a.reliability)
+               (1 - v.posterior) * (1 - v.reliability)
+               / ((1 - v.posterior) * (1 - v.reliability) + v.posterior * v.reliability)
            END) AS agreed
-FROM qa_assignments a
-JOIN snapshots s ON s.id = a.snapshot_id
-WHERE a.is_match IS NOT NULL AND s.`status` <> 'pending'
-GROUP BY a.username;
+FROM (
+    SELECT a.username, a.is_match, a.reliability, s.`status`, s.posterior
+    FROM qa_assignments a
+    JOIN snapshots s ON s.id = a.snapshot_id
+    WHERE a.is_match IS NOT NULL
+    UNION ALL
+    SELECT h.username, h.is_match, h.reliability, m.held_status AS `status`,
+           m.held_posterior AS posterior
+    FROM snapshot_move_assignments h
+    JOIN snapshot_moves m ON m.snapshot_id = h.snapshot_id AND m.id = h.move_id
+    WHERE h.is_match IS NOT NULL AND h.restored_by IS NULL
+) v
+WHERE v.`status` <> 'pending'
+GROUP BY v.username;
 
 -- name: qa_activity
 -- Activity points: verdicts given in completed sessions.
@@ -308,9 +331,10 @@ WHERE `status` = 'completed'
 GROUP BY username;
 
 -- name: qa_export_page
--- The cleaned dataset, every status, in id order from a keyset cursor.
+-- The cleaned dataset, every status, in id order from a keyset cursor; each snapshot under
+-- its current product, with how many times a lead moved it.
 SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
-       s.votes_mismatch, s.`status`, s.posterior, s.settled_by
+       s.votes_mismatch, s.`status`, s.posterior, s.settled_by, s.moves
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
 WHERE s.id > :after_id
@@ -320,7 +344,7 @@ LIMIT :limit;
 -- name: qa_export_page_by_status
 -- The cleaned dataset for one status, in id order from a keyset cursor.
 SELECT s.id AS snapshot_id, p.upc AS product_upc, s.image_key, s.votes_match,
-       s.votes_mismatch, s.`status`, s.posterior, s.settled_by
+       s.votes_mismatch, s.`status`, s.posterior, s.settled_by, s.moves
 FROM snapshots s
 JOIN products p ON p.id = s.product_id
 WHERE s.`status` = :status AND s.id > :after_id
@@ -345,3 +369,21 @@ SELECT `status`, COUNT(*) AS snapshots, SUM(votes_match + votes_mismatch) AS vot
        SUM(reserved) AS reserved
 FROM snapshots
 GROUP BY `status`;
+
+-- name: qa_pick_first
+-- Snapshots a lead sent to QA first (service/lead), oldest request first, that can take one
+-- more reservation and that this user never had: every picker's candidates start with these.
+SELECT s.id, s.product_id
+FROM snapshots s
+WHERE s.qa_first_at IS NOT NULL
+  AND s.`status` = 'pending'
+  AND ((:assisted = 0 AND s.reserved < CASE
+         WHEN GREATEST(s.votes_match, s.votes_mismatch) >= :majority
+              AND s.votes_match <> s.votes_mismatch THEN 0
+         ELSE GREATEST(:majority - GREATEST(s.votes_match, s.votes_mismatch), 1) END)
+       OR (:assisted = 1 AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)))
+  AND NOT EXISTS (
+      SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
+  )
+ORDER BY s.qa_first_at, s.id
+LIMIT :limit;

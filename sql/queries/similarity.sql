@@ -166,7 +166,7 @@ VALUES (:snapshot_id, :model, :product_id, :suggested_product_id, :suspicion, :o
 
 -- name: similarity_suspects
 -- The snapshots most likely attributed to the wrong product, most suspicious first; :status
--- '' means any status.
+-- '' means any status. Snapshots a lead reviewed (kept, or moved where they are) are left out.
 SELECT g.snapshot_id, g.suspicion, g.own_share, g.suggested_share, g.scored_at,
        s.`status`, s.image_key, s.product_id,
        p.upc AS product_upc, p.name AS product_name,
@@ -176,6 +176,7 @@ JOIN snapshots s ON s.id = g.snapshot_id AND s.product_id = g.product_id
 JOIN products p ON p.id = s.product_id
 LEFT JOIN products q ON q.id = g.suggested_product_id
 WHERE g.`model` = :model AND (:status = '' OR s.`status` = :status)
+  AND s.lead_reviewed_at IS NULL
 ORDER BY g.suspicion DESC, g.snapshot_id
 LIMIT :limit;
 
@@ -299,21 +300,25 @@ FROM product_embeddings e
 WHERE e.`model` = :raw_model;
 
 -- name: similarity_training_snapshots
--- ... and every snapshot's raw vector with its attribution and QA status (mismatched ones
--- are left out: QA said the label is wrong).
-SELECT s.id, s.product_id, s.`status`, e.embedding
+-- ... and every snapshot's raw vector with its attribution, QA status and whether a lead
+-- confirmed it (kept it or moved it there: service/lead). Mismatched ones are left out (QA
+-- said the label is wrong) unless a lead has since confirmed the label.
+SELECT s.id, s.product_id, s.`status`,
+       CASE WHEN s.lead_reviewed_at IS NULL THEN 0 ELSE 1 END AS lead_confirmed, e.embedding
 FROM snapshots s
 JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :raw_model
-WHERE s.`status` <> 'mismatch';
+WHERE s.`status` <> 'mismatch' OR s.lead_reviewed_at IS NOT NULL;
 
 -- name: similarity_label_counts
 -- How much labelled data there is: a projection is refitted once this has grown enough.
 SELECT
     (SELECT COUNT(*) FROM product_embeddings WHERE `model` = :raw_model) AS products,
     (SELECT COUNT(*) FROM snapshot_embeddings e JOIN snapshots s ON s.id = e.snapshot_id
-      WHERE e.`model` = :raw_model AND s.`status` = 'pending') AS attributed,
+      WHERE e.`model` = :raw_model AND s.`status` = 'pending'
+        AND s.lead_reviewed_at IS NULL) AS attributed,
     (SELECT COUNT(*) FROM snapshot_embeddings e JOIN snapshots s ON s.id = e.snapshot_id
-      WHERE e.`model` = :raw_model AND s.`status` = 'match') AS confirmed;
+      WHERE e.`model` = :raw_model
+        AND (s.`status` = 'match' OR s.lead_reviewed_at IS NOT NULL)) AS confirmed;
 
 -- The geometric check's pair cache (service/similarity/ranking/rerank.py)
 

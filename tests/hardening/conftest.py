@@ -21,6 +21,7 @@ from tests.jobs.conftest import ImageServer, image_server  # noqa: F401 - shared
 KEYS = {
     "admin": "admin-key-0123456789",
     "qa": "qa-key-0123456789abc",
+    "lead": "lead-key-0123456789a",
     "client": "client-key-0123456789",
     "metrics": "metrics-key-01234567",
 }

@@ -14,7 +14,7 @@ from tests.catalog.conftest import image_bytes
 from tests.conftest import make_app
 from tests.hardening.conftest import API_KEYS, KEYS, bearer, load_small_catalog
 
-ROLES = ("admin", "qa", "client", "metrics")
+ROLES = ("admin", "qa", "lead", "client", "metrics")
 UPC = "11000000"  # the first product load_small_catalog writes (seed 1)
 EVERYONE = frozenset(ROLES)
 
@@ -43,6 +43,14 @@ MATRIX: list[tuple[str, str, frozenset[str]]] = [
     ("GET", "/api/snapshots/1/suggestions", EVERYONE),
     ("POST", "/api/search", EVERYONE),
     ("GET", "/metrics", frozenset({"admin", "metrics"})),
+    # The lead's desk: changes to a snapshot and the desk's reads; a history is a catalog read.
+    ("PATCH", "/api/snapshots/1", frozenset({"admin", "lead"})),
+    ("POST", "/api/snapshots/1/undo", frozenset({"admin", "lead"})),
+    ("GET", "/api/snapshots/1/history", EVERYONE),
+    ("GET", "/api/lead/suspects", frozenset({"admin", "lead"})),
+    ("GET", "/api/lead/products?q=syn", frozenset({"admin", "lead"})),
+    ("GET", f"/api/lead/products/{UPC}", frozenset({"admin", "lead"})),
+    ("GET", "/api/lead/moves", frozenset({"admin", "lead"})),
 ]
 PUBLIC = [
     "/healthz",
@@ -51,6 +59,7 @@ PUBLIC = [
     "/core/public/v1/docs",
     "/qa/",
     "/qa/static/qa.js",
+    "/qa/lead/",
 ]
 
 
@@ -121,6 +130,7 @@ def test_stored_images_need_no_key(locked: TestClient[Litestar]) -> None:
     product = locked.get(f"/api/products/{UPC}", headers=bearer("qa")).json()
     image_url = product["image_url"]
     assert locked.get(image_url).status_code == 200
+    assert locked.get(image_url.replace("/images/", "/thumbs/", 1)).status_code == 200
 
 
 def test_missing_and_unknown_keys_get_401_with_the_error_shape(
@@ -193,7 +203,7 @@ def test_api_keys_are_parsed_with_their_roles() -> None:
     ("raw", "problem"),
     [
         ("short-key:admin", "16 to 256"),
-        ("abcdefghijklmnop:root", "one of admin, qa, client, metrics"),
+        ("abcdefghijklmnop:root", "one of admin, qa, lead, client, metrics"),
         ("abcdefghijklmnop", "KEY:ROLE"),
         ("abcdefghijklmnop:qa,abcdefghijklmnop:admin", "listed twice"),
         ("abcdefgh ijklmnop:qa", "16 to 256"),
@@ -218,9 +228,28 @@ def test_a_bound_qa_key_is_parsed_as_its_reviewer() -> None:
 
 
 @pytest.mark.parametrize("entry", [f"{ALICE_KEY}:client:alice", f"{ALICE_KEY}:qa:bad name"])
-def test_only_qa_keys_bind_to_a_valid_username(entry: str) -> None:
-    with pytest.raises(ConfigError, match="KEY:qa:USERNAME"):
+def test_only_qa_and_lead_keys_bind_to_a_valid_username(entry: str) -> None:
+    with pytest.raises(ConfigError, match="KEY:qa:USERNAME or KEY:lead:USERNAME"):
         load_settings({"API_KEYS": entry}, dotenv=None)
+
+
+def test_a_bound_lead_key_makes_changes_under_its_own_name_only(settings: Settings) -> None:
+    app = make_app(settings, api_keys=((ALICE_KEY, "lead:lena"),))
+    load_small_catalog(app.state.settings)
+    with TestClient(app=app, raise_server_exceptions=False) as client:
+        key = {"Authorization": f"Bearer {ALICE_KEY}"}
+        other = client.patch(
+            "/api/snapshots/1", json={"reviewed": True, "version": 0},
+            headers={"username": "mallory", **key},
+        )  # fmt: skip
+        own = client.patch(
+            "/api/snapshots/1", json={"reviewed": True, "version": 0},
+            headers={"username": "lena", **key},
+        )  # fmt: skip
+    assert other.status_code == 403
+    assert other.json() == {"error": "this API key belongs to lead 'lena', not 'mallory'"}
+    assert own.status_code == 200, own.text
+    assert own.json()["reviewed_by"] == "lena"
 
 
 def test_a_bound_qa_key_cannot_vote_under_another_name(settings: Settings) -> None:

@@ -355,8 +355,9 @@ def test_export(make_qa: Callable[..., QA]) -> None:
     assert [int(r["snapshot_id"]) for r in rows] == sorted(qa.snapshot_ids)
     assert set(rows[0]) == {
         "snapshot_id", "product_upc", "image_url", "votes_match", "votes_mismatch", "status",
-        "confidence", "settled_by",
+        "confidence", "settled_by", "moves",
     }  # fmt: skip
+    assert {r["moves"] for r in rows} == {"0"}  # no lead moved any
     # the majority rule: no model posterior; settled_by only once settled
     assert [(r["confidence"], r["settled_by"]) for r in rows] == [
         ("", "majority"),

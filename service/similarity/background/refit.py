@@ -2,7 +2,7 @@
 
 Labels the service has, from most to least trusted:
 - every product's reference image (weight 1): the truth about that product;
-- snapshots QA confirmed (status `match`, weight 1);
+- snapshots QA confirmed (status `match`) or a lead confirmed (kept, or moved there), weight 1;
 - plain attributions of pending snapshots (weight 0.5), but only those whose raw-vector vote
   (the same kNN vote as suggestions, leaving themselves out) agrees with the attribution: a
   mis-attributed photo taught as its wrong product would teach the projection to hide exactly
@@ -140,7 +140,9 @@ def training_set(products: list[Row], snapshots: list[Row], dimension: int) -> T
             chosen.append(row)
     labels = np.array([row["product_id"] for row in chosen], dtype=np.int64)
     vectors = stack((row["embedding"] for row in chosen), dimension)
-    confirmed = np.array([row["status"] == "match" for row in chosen], dtype=bool)
+    confirmed = np.array(
+        [row["status"] == "match" or bool(row.get("lead_confirmed")) for row in chosen], dtype=bool
+    )
     weights = np.where(confirmed, WEIGHT_CONFIRMED, WEIGHT_ATTRIBUTED)
     if len(chosen):
         units = wccn.unit(vectors)
