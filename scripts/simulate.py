@@ -286,12 +286,16 @@ async def _import_trax(services: Any, options: Options, work: Path, after_id: in
 
 
 async def _refresh_scores(services: Any) -> None:
-    """Score every snapshot again on the whole collection, as the background catch-up does
-    within a day (uploads are scored as they arrive, the first ones against few neighbours)."""
+    """Embed what the seed stored, fit the projection and score every snapshot on the whole
+    collection, as the background catch-up does after a bulk load."""
+    import io
+
     from service.clock import utcnow
+    from service.similarity.background.reembed import reembed
     from service.similarity.ranking.suspects import BATCH, rescore
 
     started = utcnow()
+    await reembed(services, out=io.StringIO())
     while await rescore(services, BATCH, stale_after=utcnow() - started):
         pass
 

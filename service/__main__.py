@@ -70,11 +70,17 @@ def cmd_load_stores(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    """Import the pictures, then embed, fit and score what was imported, in batches (the
+    command returns with a catalog the similarity API answers for at once)."""
     from pathlib import Path
 
     from service.catalog.importer import run_import
+    from service.similarity.background.reembed import reembed_command
 
-    return asyncio.run(run_import(settings, Path(args.directory)))
+    status = asyncio.run(run_import(settings, Path(args.directory)))
+    if status == 2:
+        return status
+    return max(status, reembed_command(settings, batch=64, prune=False))
 
 
 def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:

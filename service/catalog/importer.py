@@ -61,6 +61,8 @@ def _names(root: Path) -> dict[str, str]:
 
 
 async def import_catalog(services: Services, root: Path) -> ImportReport:
+    """Store `root`'s products and snapshots (embedding is left to the caller: `reembed` or
+    the background catch-up do it in batches)."""
     if not (root / "products").is_dir() and not (root / "snapshots").is_dir():
         raise NotFound(f"{root} has neither a products/ nor a snapshots/ folder")
     report = ImportReport()
@@ -76,7 +78,11 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
                 if not _UPC.fullmatch(upc):
                     raise ServiceError("file name is not a UPC (8 to 14 digits)")
                 await store.create_product(
-                    services, upc=upc, name=names.get(upc, upc), image=path.read_bytes()
+                    services,
+                    upc=upc,
+                    name=names.get(upc, upc),
+                    image=path.read_bytes(),
+                    embed=False,  # in batches afterwards (reembed) or by the catch-up
                 )
                 report.products_added += 1
             except Conflict:
@@ -94,6 +100,7 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
                     image=path.read_bytes(),
                     source=f"{upc}/{path.name}",
                     dedupe=True,
+                    embed=False,
                 )
                 if added.created:
                     report.snapshots_added += 1

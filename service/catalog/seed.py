@@ -1,5 +1,7 @@
 """`make seed` for the catalog: the generated demo catalog (service.catalog.demo), with the
-true product of every snapshot recorded in `snapshot_truth`."""
+true product of every snapshot recorded in `snapshot_truth`. Pictures are stored only: the
+service's background catch-up embeds them in batches once it runs (a fresh `make run` is
+serving in seconds, suggestions follow within a few minutes)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ async def seed_catalog(
         for product, pack in zip(products, packs, strict=True):
             try:
                 await store.create_product(
-                    services, upc=product.upc, name=product.name, image=demo.png(pack)
+                    services, upc=product.upc, name=product.name, image=demo.png(pack), embed=False
                 )
                 added_products += 1
             except Conflict:
@@ -51,6 +53,7 @@ async def seed_catalog(
                     image=await future,
                     source=f"demo/{products[snapshot.product_index].upc}/{snapshot.number:02d}.jpg",
                     dedupe=True,
+                    embed=False,  # the similarity catch-up embeds them in batches
                 )
                 added_snapshots += added.created
                 # Also for a snapshot found by dedupe: a crashed earlier run may have stored

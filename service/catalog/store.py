@@ -32,7 +32,11 @@ async def get_product(services: Services, upc: str) -> Row:
     return row
 
 
-async def create_product(services: Services, *, upc: str, name: str, image: bytes) -> Row:
+async def create_product(
+    services: Services, *, upc: str, name: str, image: bytes, embed: bool = True
+) -> Row:
+    """A new product; `embed=False` (bulk loads) leaves its embedding to the similarity
+    catch-up, which embeds in batches."""
     if await services.db.fetch_value("catalog_product_id", {"upc": upc}) is not None:
         raise Conflict(f"a product with UPC {upc} already exists")
     info, key = await store_image(services, image)
@@ -50,8 +54,8 @@ async def create_product(services: Services, *, upc: str, name: str, image: byte
     except IntegrityError:  # a concurrent request created it first
         raise Conflict(f"a product with UPC {upc} already exists") from None
     row = await get_product(services, upc)
-    # Never raises: an image it cannot embed is left to the similarity catch-up.
-    await embed_product(services, row["id"], image)
+    if embed:  # never raises: an image it cannot embed is left to the similarity catch-up
+        await embed_product(services, row["id"], image)
     return row
 
 
@@ -84,9 +88,11 @@ async def add_snapshot(
     image: bytes,
     source: str | None = None,
     dedupe: bool = False,
+    embed: bool = True,
 ) -> AddedSnapshot:
     """Store a snapshot of a product. With `dedupe`, identical bytes already attributed to
-    the same product are not added again (the importer's idempotence)."""
+    the same product are not added again (the importer's idempotence); with `embed=False`
+    (bulk loads) its embedding and score are left to the similarity catch-up."""
     settings = services.settings
     info = await inspect_upload(image, settings.max_upload_bytes, settings.max_image_pixels)
     if dedupe:
@@ -112,7 +118,8 @@ async def add_snapshot(
     )
     assert result.lastrowid is not None
     snapshot_id = int(result.lastrowid)
-    await embed_snapshot(services, snapshot_id, image)  # never raises (see embed_product)
+    if embed:
+        await embed_snapshot(services, snapshot_id, image)  # never raises (see create_product)
     return AddedSnapshot(snapshot_id, created=True)
 
 

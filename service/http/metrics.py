@@ -9,12 +9,13 @@ Two kinds:
   state, queue depth, QA votes, resolutions and sessions.
 
 When the database does not answer, the scrape still succeeds: `retail_pulse_database_up` is
-0 and the database-derived series are left out.
+0 and the database-derived series are left out. Features add series of their own with
+`register` (similarity: the embedding backlog), so this module imports none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import structlog
@@ -41,6 +42,17 @@ SNAPSHOT_STATES = ("pending", "match", "mismatch")
 SESSION_STATES = ("open", "completed", "expired")
 
 
+# A feature's series, read in the scrape's read transaction: (name, doc, label, values),
+# one gauge `retail_pulse_NAME` per item with a series per label value.
+Series = tuple[str, str, str, dict[str, int]]
+_EXTRA: dict[str, Callable[[Session], Iterable[Series]]] = {}
+
+
+def register(feature: str, series: Callable[[Session], Iterable[Series]]) -> None:
+    """Add a feature's gauges to every scrape (a later call for the feature replaces it)."""
+    _EXTRA[feature] = series
+
+
 @dataclass
 class Counts:
     """What the database holds right now."""
@@ -50,6 +62,7 @@ class Counts:
     votes: dict[str, int] = field(default_factory=dict)
     snapshots: dict[str, int] = field(default_factory=dict)
     sessions: dict[str, int] = field(default_factory=dict)
+    extra: list[Series] = field(default_factory=list)
 
 
 def _by(rows: list[dict], key: str) -> dict[str, int]:
@@ -71,6 +84,7 @@ def count(session: Session) -> Counts:
         votes=votes,
         snapshots=_by(session.fetch_all("metrics_snapshots"), "status"),
         sessions=_by(session.fetch_all("metrics_qa_sessions"), "status"),
+        extra=[item for series in _EXTRA.values() for item in series(session)],
     )
 
 
@@ -134,6 +148,8 @@ class DatabaseCollector:
             c.sessions,
             SESSION_STATES,
         )
+        for name, doc, label, values in c.extra:
+            yield _family(GaugeMetricFamily, name, doc, label, values, ())
 
 
 @get(

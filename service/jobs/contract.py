@@ -133,6 +133,16 @@ class VisitReport(msgspec.Struct):
     images: list[ImageReport]
 
 
+class EmbeddingCounts(msgspec.Struct):
+    """The job's done images by their embedding for similarity, which the background
+    catch-up does after the job (EMBED_JOB_IMAGES: all, none or a sample): embedded, still
+    waiting, or left out of the sample."""
+
+    embedded: int
+    waiting: int
+    not_sampled: int
+
+
 class JobReport(msgspec.Struct):
     """Everything about one job: state, counts, timings, and per visit each image's result."""
 
@@ -141,6 +151,7 @@ class JobReport(msgspec.Struct):
     counts: ImageCounts
     timings: JobTimings
     visits: list[VisitReport]
+    embedding: EmbeddingCounts | None = None
 
 
 class DayPerimeter(msgspec.Struct):

@@ -18,6 +18,7 @@ from service.services import Services
 from . import repository
 from .contract import (
     DayPerimeter,
+    EmbeddingCounts,
     ImageCounts,
     ImageReport,
     JobCreated,
@@ -115,7 +116,7 @@ async def get_job_report(job_id: RowId, services: Services) -> JobReport:
     details = await repository.job_details(services.db, job_id)
     if details is None:
         raise NotFound(f"no job with id {job_id}")
-    job, visit_rows, image_rows = details
+    job, visit_rows, image_rows, embedding = details
     by_visit: dict[int, list[ImageReport]] = {}
     for row in image_rows:
         key = row["blob_key"]
@@ -173,6 +174,7 @@ async def get_job_report(job_id: RowId, services: Services) -> JobReport:
             mean_store_ms=_mean([r["store_ms"] for r in image_rows]),
         ),
         visits=visits,
+        embedding=EmbeddingCounts(**embedding) if embedding is not None else None,
     )
 
 

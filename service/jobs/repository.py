@@ -15,6 +15,7 @@ from typing import Any
 
 from service.clock import as_datetime, utcnow
 from service.db import Database, Row, Session
+from service.jobs import extensions
 
 from .validation import NewJob
 
@@ -268,14 +269,18 @@ async def job_state(db: Database, job_id: int) -> tuple[Row, JobCounts, list[Row
     return await db.read(read)
 
 
-async def job_details(db: Database, job_id: int) -> tuple[Row, list[Row], list[Row]] | None:
-    def read(session: Session) -> tuple[Row, list[Row], list[Row]] | None:
+async def job_details(
+    db: Database, job_id: int
+) -> tuple[Row, list[Row], list[Row], dict[str, int] | None] | None:
+    """The job, its visits, its images and (when similarity runs) its embedding counts."""
+
+    def read(session: Session) -> tuple[Row, list[Row], list[Row], dict[str, int] | None] | None:
         job = session.fetch_one("jobs_get", {"job_id": job_id})
         if job is None:
             return None
         visits = session.fetch_all("jobs_visits", {"job_id": job_id})
         images = session.fetch_all("jobs_images", {"job_id": job_id})
-        return job, visits, images
+        return job, visits, images, extensions.embedding_report(session, job_id)
 
     return await db.read(read)
 

@@ -23,7 +23,7 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
-from service.similarity.index.state import similarity_for
+from service.similarity.index.state import current_for
 from service.strict_json import duplicate_key
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
@@ -69,12 +69,12 @@ def _view(services: Services, view: sessions.SessionView) -> QASession:
     )
 
 
-def _rules(services: Services) -> sessions.Rules:
+async def _rules(services: Services) -> sessions.Rules:
     settings = services.settings
     if settings.qa_consensus != "assisted":
         return sessions.Rules.from_settings(settings)
-    # The assisted rule's prior reads the suspicion scores of the configured embedder.
-    return sessions.Rules.from_settings(settings, model=similarity_for(services).model)
+    # The assisted rule's prior reads the suspicion scores of the active projection.
+    return sessions.Rules.from_settings(settings, model=(await current_for(services)).model)
 
 
 def _verdict(body: bytes) -> Verdict:
@@ -109,7 +109,7 @@ class QAController(Controller):
     async def create_session(self, services: Services, qa_user: str) -> QASession:
         """400 "Session already exists" while the user has an unfinished session; 400 "Not
         enough snapshots to validate" when none is available to this user."""
-        view = await sessions.create_session(services.db, qa_user, _rules(services))
+        view = await sessions.create_session(services.db, qa_user, await _rules(services))
         return _view(services, view)
 
     @get(
@@ -120,8 +120,8 @@ class QAController(Controller):
     )
     async def get_session(self, services: Services, qa_user: str) -> QASession:
         """404 if the user has no unfinished session."""
-        return _view(services, await sessions.current_session(services.db, qa_user,
-                                                              _rules(services)))  # fmt: skip
+        rules = await _rules(services)
+        return _view(services, await sessions.current_session(services.db, qa_user, rules))
 
     @patch(
         "/session/{session_id:int}/snapshot/{snapshot_id:int}",
@@ -150,7 +150,7 @@ class QAController(Controller):
         a lead moved the snapshot to another product meanwhile."""
         verdict = _verdict(await request.body())
         remaining = await sessions.vote(
-            services.db, qa_user, session_id, snapshot_id, verdict.is_match, _rules(services)
+            services.db, qa_user, session_id, snapshot_id, verdict.is_match, await _rules(services)
         )
         return Remaining(remaining_snapshots_quantity=remaining)
 
@@ -165,7 +165,7 @@ class QAController(Controller):
         status on resolved snapshots. Activity points: verdicts in completed sessions. Under
         QA_CONSENSUS=assisted, `reliability` is the rule's estimate of each reviewer."""
         standings = await reports.leaderboard(services.db)
-        rules = _rules(services)
+        rules = await _rules(services)
         if not rules.assisted:
             return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
         known = await assisted.knowledge(services.db, rules.model)

@@ -334,3 +334,39 @@ SELECT s.id, COALESCE(t.true_product_id, s.product_id) AS true_product_id
 FROM snapshots s
 LEFT JOIN snapshot_truth t ON t.snapshot_id = s.id
 ORDER BY s.id;
+
+-- Reports: the embedding backlog (/metrics) and a job's embedding (GET /api/jobs/{id})
+
+-- name: similarity_backlog
+-- Stored pictures still without a raw vector of :raw_model (job images: of the
+-- EMBED_JOB_IMAGES sample, :per_mille of 1000), and raw vectors still without the active
+-- projection's (:model; nothing when no projection is active, :model = :raw_model).
+SELECT
+    (SELECT COUNT(*) FROM products p
+       LEFT JOIN product_embeddings e ON e.product_id = p.id AND e.`model` = :raw_model
+      WHERE e.product_id IS NULL) AS products_unembedded,
+    (SELECT COUNT(*) FROM snapshots s
+       LEFT JOIN snapshot_embeddings e ON e.snapshot_id = s.id AND e.`model` = :raw_model
+      WHERE e.snapshot_id IS NULL) AS snapshots_unembedded,
+    (SELECT COUNT(*) FROM image_results r
+       LEFT JOIN job_image_embeddings e
+              ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :raw_model
+      WHERE e.job_id IS NULL AND r.`status` = 'done' AND r.blob_key IS NOT NULL
+        AND (r.job_id * 7919 + r.seq * 379) % 1000 < :per_mille) AS job_images_unembedded,
+    (SELECT COUNT(*) FROM snapshot_embeddings r
+       LEFT JOIN snapshot_embeddings e ON e.snapshot_id = r.snapshot_id AND e.`model` = :model
+      WHERE r.`model` = :raw_model AND e.snapshot_id IS NULL) AS snapshots_unprojected;
+
+-- name: similarity_job_embedding
+-- One job's done images: how many have a raw vector of :raw_model, how many of the sample
+-- still wait for one, and how many fall outside the EMBED_JOB_IMAGES sample.
+SELECT
+    SUM(CASE WHEN e.job_id IS NOT NULL THEN 1 ELSE 0 END) AS embedded,
+    SUM(CASE WHEN e.job_id IS NULL AND (r.job_id * 7919 + r.seq * 379) % 1000 < :per_mille
+             THEN 1 ELSE 0 END) AS waiting,
+    SUM(CASE WHEN e.job_id IS NULL AND (r.job_id * 7919 + r.seq * 379) % 1000 >= :per_mille
+             THEN 1 ELSE 0 END) AS not_sampled
+FROM image_results r
+LEFT JOIN job_image_embeddings e
+       ON e.job_id = r.job_id AND e.seq = r.seq AND e.`model` = :raw_model
+WHERE r.job_id = :job_id AND r.`status` = 'done' AND r.blob_key IS NOT NULL;

@@ -89,7 +89,9 @@ def _seed(live: LiveDesk) -> None:
 
 @pytest.fixture
 def live_desk(settings: Settings) -> Iterator[LiveDesk]:
-    app = make_app(settings, public_url="", qa_session_size=5)
+    # The generated packs differ by colour alone: the colour embedder ranks their suspects
+    # for certain, so the test is about the desk (recognition is tested in tests/similarity).
+    app = make_app(settings, public_url="", qa_session_size=5, embedder="pack-features")
     server, thread, port = _serve(app)
     try:
         live = LiveDesk(url=f"http://127.0.0.1:{port}", db_path=Path(settings.database_url[10:]))

@@ -27,6 +27,7 @@ from service.similarity.index.state import current_for, similarity_for
 from service.similarity.index.store import KINDS
 from service.similarity.qa_priority import register_suspects_picker
 from service.similarity.ranking import suspects
+from service.similarity.reports import register_reports
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +82,7 @@ async def _loop(services: Services) -> None:
 async def similarity_component(services: Services) -> AsyncIterator[None]:
     # fails at start on a bad EMBEDDER or a model not built
     register_suspects_picker(similarity_for(services).raw_model)
+    register_reports(services)
     if not (services.settings.worker_enabled and services.primary):
         yield
         return

@@ -70,9 +70,9 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 class Recognition:
     """A network's features over `framing`'s views, pooled per picture."""
 
-    def __init__(self, backbone: Backbone, crops: Sequence[float] = framing.PHOTO_CROPS) -> None:
+    def __init__(self, backbone: Backbone, crops: Sequence[float] | None = None) -> None:
         self.backbone = backbone
-        self.crops = tuple(crops)
+        self.crops = tuple(crops or framing.PHOTO_CROPS)
         self.name = backbone.name
         self.version = f"{backbone.version}.{RECIPE}"
         self.dimension = backbone.dimension
