@@ -88,6 +88,12 @@ async def measure(folder: Path, catalog: Path, seed: int) -> dict[str, Quality]:
             try:
                 # a fresh Similarity per variant: services are opened again
                 async with open_services(settings) as services:
+                    # start from no projection: the last variant's active one would leak in
+                    await services.db.transaction(
+                        lambda session: session.raw(
+                            "UPDATE similarity_projections SET phase = 'retired'"
+                        )
+                    )
                     await reembed(services, fit=False, out=sys.stderr)
                     out[name] = await cross_validate(services, 5, seed)
             finally:
@@ -101,6 +107,9 @@ def main() -> int:
     parser.add_argument("--catalog", type=Path, default=ROOT.parent / "shared/data/grocery-train")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    from service.logs import configure_logging
+
+    configure_logging("warning", "console")  # stdout is for the table and the JSON line
     with tempfile.TemporaryDirectory(prefix="ablate-") as folder:
         results = asyncio.run(measure(Path(folder), args.catalog, args.seed))
     fields = ("top1", "misattributed_top1", "suspect_precision", "reference_top1")
