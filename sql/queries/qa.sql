@@ -84,15 +84,6 @@ FROM qa_assignments
 WHERE snapshot_id = :snapshot_id AND is_match IS NOT NULL
 ORDER BY answered_at, username;
 
--- name: qa_assess_snapshot
--- Fix a snapshot's prior and reservation limit the first time it is handed out under
--- QA_CONSENSUS=assisted. 0 rows: another session assessed it, or a verdict arrived, since the
--- values were computed; the reservation guard then reads what is on the row.
-UPDATE snapshots
-SET `prior` = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
-WHERE id = :snapshot_id AND verdicts_needed IS NULL
-  AND votes_match = :votes_match AND votes_mismatch = :votes_mismatch;
-
 -- name: qa_reserve_assisted
 -- QA_CONSENSUS=assisted: qa_reserve with the snapshot's own limit, the fewest further verdicts
 -- that could settle it. Re-checked on the locked current row, so racing sessions never hold it
@@ -201,17 +192,6 @@ SET `status` = :status, resolved_at = :now, `prior` = :prior, posterior = :poste
     verdicts_needed = 0, settled_by = :settled_by
 WHERE id = :snapshot_id;
 
--- name: qa_prior_history
--- Calibration of the model prior: resolved snapshots and how many QA found a match, by their
--- suspicion score rounded to one decimal (scores for the snapshot's current attribution).
-SELECT ROUND(g.suspicion, 1) AS `level`, COUNT(*) AS resolved,
-       SUM(CASE WHEN s.`status` = 'match' THEN 1 ELSE 0 END) AS matches
-FROM snapshots s
-JOIN snapshot_suspicion g
-  ON g.snapshot_id = s.id AND g.`model` = :model AND g.product_id = s.product_id
-WHERE s.`status` <> 'pending'
-GROUP BY ROUND(g.suspicion, 1);
-
 -- name: qa_complete_session
 UPDATE qa_sessions SET `status` = 'completed', closed_at = :now
 WHERE id = :session_id AND `status` = 'open';
@@ -256,30 +236,6 @@ SELECT a.username,
 FROM qa_assignments a
 JOIN snapshots s ON s.id = a.snapshot_id
 WHERE a.is_match IS NOT NULL
-GROUP BY a.username;
-
--- name: qa_reviewer_agreement
--- QA_CONSENSUS=assisted: per reviewer, verdicts on resolved snapshots and how many of them were
--- right, each scored against the rest of the evidence: the snapshot's final posterior with this
--- verdict taken out (q the posterior of match, r the verdict's reliability). Scoring against the
--- status instead would flatter every reviewer whose one verdict settled a snapshot. Verdicts
--- counted without a reliability (the majority rule) are scored against the status.
-SELECT a.username,
-       COUNT(*) AS judged,
-       SUM(CASE
-             WHEN s.posterior IS NULL OR a.reliability IS NULL THEN
-               CASE WHEN (s.`status` = 'match' AND a.is_match = 1)
-                      OR (s.`status` = 'mismatch' AND a.is_match = 0) THEN 1 ELSE 0 END
-             WHEN a.is_match = 1 THEN
-               s.posterior * (1 - a.reliability)
-               / (s.posterior * (1 - a.reliability) + (1 - s.posterior) * a.reliability)
-             ELSE
-               (1 - s.posterior) * (1 - a.reliability)
-               / ((1 - s.posterior) * (1 - a.reliability) + s.posterior * a.reliability)
-           END) AS agreed
-FROM qa_assignments a
-JOIN snapshots s ON s.id = a.snapshot_id
-WHERE a.is_match IS NOT NULL AND s.`status` <> 'pending'
 GROUP BY a.username;
 
 -- name: qa_activity

@@ -142,18 +142,20 @@ def test_with_history_one_agreeing_verdict_settles_and_a_disagreeing_one_asks_fo
     # 50 of 50 confirmed make the prior 0.98 (the cap, odds 49); one new reviewer (odds 17/3)
     assert all(s["status"] == "match" and s["settled_by"] == "assisted" for s in settled)
     assert all(s["votes"] == {"match": 1, "mismatch": 0} for s in settled)
-    # alice starts at 0.85 and earns more as her verdicts settle snapshots (read every few)
-    rows = qa.sql("SELECT snapshot_id, reliability FROM qa_assignments WHERE username = 'alice'")
+    # alice starts at 0.85; refits (in the background, every few verdicts) learn her
+    # reliability from her agreement with the model, which has earned its trust
+    rows = qa.sql("SELECT snapshot_id, reliability FROM qa_assignments "
+                  "WHERE username = 'alice' ORDER BY answered_at")  # fmt: skip
     counted = {r["snapshot_id"]: r["reliability"] for r in rows}
-    assert min(counted.values()) == pytest.approx(0.85)
+    assert rows[0]["reliability"] == pytest.approx(0.85)
     for shown in settled:
         r = counted[shown["snapshot_id"]]
         odds = 49 * r / (1 - r)
         assert shown["confidence"] == pytest.approx(odds / (1 + odds), abs=1e-6)
-        assert 0.85 <= r <= 0.95
+        assert 0.8 <= r <= 0.95
     assert snapshot(qa, doubted)["status"] == "pending"  # the model said yes, alice no
     [alice] = qa.client.get("/qa/leaderboard", headers=user("x")).json()
-    assert alice["reliability"] == pytest.approx(max(counted.values()), abs=0.02)
+    assert 0.85 < alice["reliability"] <= 0.95  # 9 of 10 with a model proven right 50 times
     assert answer_all(qa, "bob", {doubted: True}) == [doubted]
     # 1-1 with the model's 0.98 is not 0.99: a third reviewer decides
     assert snapshot(qa, doubted)["status"] == "pending"
@@ -188,8 +190,19 @@ def test_suspects_first_under_the_assisted_rule(assisted: Callable[..., QA]) -> 
     first = answer_all(qa, "alice", {i: False for i in ids[:4]})
     assert sorted(first) == ids[:4]
     names = iter(f"qa{n}" for n in range(100))
+    truth = dict.fromkeys(ids, True) | dict.fromkeys(ids[:4], False)
     while qa.sql("SELECT id FROM snapshots WHERE status = 'pending' LIMIT 1"):
-        answer_all(qa, next(names), dict.fromkeys(ids, True) | dict.fromkeys(ids[:4], False))
+        name = next(names)
+        response = qa.start(name)
+        if response.status_code == 400:  # what was left settled with the verdicts it had
+            assert response.json() == {"error": "Not enough snapshots to validate"}
+            assert not qa.sql("SELECT id FROM snapshots WHERE status = 'pending' LIMIT 1")
+            break
+        session = response.json()
+        for item in session["snapshots"]:
+            result = qa.answer(name, session["session_id"], item["snapshot_id"],
+                               truth[item["snapshot_id"]])  # fmt: skip
+            assert result.status_code == 200, result.text
     statuses = {r["id"]: r["status"] for r in qa.sql("SELECT id, status FROM snapshots")}
     assert [statuses[i] for i in ids] == ["mismatch"] * 4 + ["match"] * 8
 
