@@ -42,6 +42,8 @@ MIN_NEW_VERDICTS = 3
 # Below this many snapshots of evidence behind its calibration, a suspicion level is still being
 # learnt: its snapshots go to one reviewer at a time (consensus.limit).
 LEARNING_EVIDENCE = 40.0
+# Until the fit rests on this many snapshots, hand-outs mix suspicion levels (pick_spread).
+SPREAD_UNTIL = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,11 @@ class Knowledge:
 
     def learning(self, suspicion: float | None) -> bool:
         return self.calibration.evidence(suspicion) < LEARNING_EVIDENCE
+
+    @property
+    def early(self) -> bool:
+        """Early in a catalog: hand-outs mix suspicion levels, so every level is learnt."""
+        return self.fit.snapshots < SPREAD_UNTIL
 
 
 def read_evidence(session: Session, model: str) -> em.Evidence:

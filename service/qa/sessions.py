@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -155,6 +155,8 @@ def _reserve(
     # Over-fetch a little: under concurrency some candidates are taken before we get to them.
     limit = want + want // 2 + 8
     request = PickRequest(username, rules.majority, limit, rng, assisted=policy is not None)
+    if policy is not None and policy.known.early:  # the first hand-outs teach the most
+        request = replace(request, spread_model=rules.model)
     offered = picker_for(rules.priority)(session, request)
     taken: list[Row] = []
     last_tried = 0

@@ -1,5 +1,6 @@
--- QA_CONSENSUS=assisted (service/qa/assisted.py): what the EM fit reads, and the assessment of
--- a snapshot nobody holds. A snapshot's suspicion is its score under :model for its current
+-- QA_CONSENSUS=assisted (service/qa/assisted.py): what the EM fit reads, the assessment of a
+-- snapshot nobody holds, and the hand-outs that mix suspicion levels while the model's
+-- calibration is being learnt. A snapshot's suspicion is its score under :model for its current
 -- attribution; NULL when it has none.
 
 -- name: qa_em_verdicts
@@ -44,6 +45,36 @@ SET `status` = :status, resolved_at = :now, `prior` = :prior, posterior = :poste
 WHERE id = :snapshot_id AND resolved_at IS NULL AND COALESCE(verdicts_needed, -1) = :seen_needed
   AND reserved = 0
   AND votes_match = :votes_match AND votes_mismatch = :votes_mismatch;
+
+-- name: qa_pick_scored_from
+-- qa_pick_from (:assisted = 1) with each candidate's suspicion, for hand-outs that mix levels.
+SELECT s.id, s.product_id, g.suspicion
+FROM snapshots s
+LEFT JOIN snapshot_suspicion g
+       ON g.snapshot_id = s.id AND g.`model` = :model AND g.product_id = s.product_id
+WHERE s.`status` = 'pending'
+  AND s.rand_key >= :start
+  AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)
+  AND NOT EXISTS (
+      SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
+  )
+ORDER BY s.rand_key
+LIMIT :limit;
+
+-- name: qa_pick_scored_before
+-- The wrap-around half of qa_pick_scored_from.
+SELECT s.id, s.product_id, g.suspicion
+FROM snapshots s
+LEFT JOIN snapshot_suspicion g
+       ON g.snapshot_id = s.id AND g.`model` = :model AND g.product_id = s.product_id
+WHERE s.`status` = 'pending'
+  AND s.rand_key < :start
+  AND (s.verdicts_needed IS NULL OR s.reserved < s.verdicts_needed)
+  AND NOT EXISTS (
+      SELECT 1 FROM qa_assignments a WHERE a.snapshot_id = s.id AND a.username = :username
+  )
+ORDER BY s.rand_key
+LIMIT :limit;
 
 -- name: qa_held_in_span
 -- A snapshot other than :snapshot_id that a reviewer holds, with a score in [:low, :high).

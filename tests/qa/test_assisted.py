@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -226,3 +227,16 @@ def test_suspects_first_skips_snapshots_whose_own_limit_is_reached(
     }
     over = [i for i in given & held if needed[i] is not None and needed[i] < 2]
     assert not over and len(given) == 9
+
+
+def test_the_first_sessions_mix_suspicion_levels(assisted: Callable[..., QA]) -> None:
+    """Early in a catalog a session is dealt out across suspicion levels in turn, so that the
+    first verdicts teach the calibration everywhere, not only where snapshots are common."""
+    qa = assisted(snapshots=100, products=2, qa_session_size=10)
+    ids = sorted(qa.snapshot_ids)
+    rare = [-0.5, 0.0, 0.5, 1.0]
+    levels = {i: (-1.0 if n < 60 else rare[(n - 60) // 10]) for n, i in enumerate(ids)}
+    score(qa, levels)
+    held = answer_all(qa, "alice", {})
+    assert len(held) == 10
+    assert Counter(levels[i] for i in held) == dict.fromkeys([-1.0, *rare], 2)
