@@ -90,8 +90,9 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Fit:
-    calibration: Calibration
+    calibration: Calibration  # for the rule: isotonic, pooled, shrunk (consensus.calibrate)
     reliabilities: Mapping[str, float]  # within [0.5, FIT_CAP]
+    levels: Mapping[float, Bin] = field(default_factory=dict)  # expected counts by level
     snapshots: int = 0
     verdicts: int = 0
     iterations: int = 0
@@ -157,5 +158,5 @@ def fit(evidence: Evidence, start: Fit = NOTHING, tolerance: float = TOLERANCE,
     return Fit(
         consensus.calibrate(bins),
         dict(zip(evidence.reviewers, reliability.tolist(), strict=True)),
-        evidence.snapshots, len(evidence.snapshot), iterations, converged,
+        bins, evidence.snapshots, len(evidence.snapshot), iterations, converged,
     )  # fmt: skip
