@@ -40,8 +40,9 @@ log = structlog.get_logger(__name__)
 REFRESH_SECONDS = 30.0
 MIN_NEW_VERDICTS = 3
 # Below this many snapshots of evidence behind its calibration, a suspicion level is still being
-# learnt: its snapshots go to one reviewer at a time (consensus.limit).
-LEARNING_EVIDENCE = 40.0
+# learnt: its snapshots go to one reviewer at a time (consensus.limit), and one whose verdicts
+# agree with the prior may wait for the verdicts on their way (reserve).
+LEARNING_EVIDENCE = 100.0
 # Until the fit rests on this many snapshots, hand-outs mix suspicion levels (pick_spread).
 SPREAD_UNTIL = 200
 
