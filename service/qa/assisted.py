@@ -215,7 +215,8 @@ class _Assessment:
     def write(self, session: Session, query: str, **more: object) -> bool:
         """Compare-and-set the row (`query`), then record the reliabilities the new posterior
         counts with. The snapshot row is locked first, against the documented order; no
-        cycle can follow, as nobody holds it: no verdict on it is being counted."""
+        cycle can follow: the rows written are verdicts given already, which no other
+        transaction writes (a reviewer's second verdict on a snapshot is refused)."""
         if session.execute(query, {**self.params, **more}).rowcount != 1:
             return False
         session.execute_many("qa_record_reliability", self.reliabilities)
@@ -267,29 +268,20 @@ def reserve(session: Session, snapshot_id: int, policy: Policy) -> bool:
     if what is known now says its verdicts already settle it (noted in `policy.ready`), or if
     its verdicts agree with a prior that is still being learnt while verdicts that teach it
     are on their way: they may well settle it without another one. (Then it waits, at most
-    until nothing else of its calibration block is held.)"""
+    until nothing else of its calibration block is held.) One never assessed but held (given
+    out under the majority rule before a switch) is assessed as it stands."""
     state = _state(session, snapshot_id, policy)
     if state is None:
         return False
-    if state["reserved"] == 0:
+    held = state["reserved"] > 0
+    if not held or state["verdicts_needed"] is None:
         fresh = _assess(session, snapshot_id, state, policy)
-        if fresh.decision.status != voting.PENDING:
+        if not held and fresh.decision.status != voting.PENDING:
             policy.ready.add(snapshot_id)
             return False
-        if fresh.waits and _teaching(session, snapshot_id, state, policy):
+        if not held and fresh.waits and _teaching(session, snapshot_id, state, policy):
             return False
         fresh.write(session, "qa_assess_snapshot", verdicts_needed=fresh.verdicts_needed)
-    elif state["verdicts_needed"] is None:  # held under the majority rule before a switch
-        matches, mismatches = state["votes_match"], state["votes_mismatch"]
-        given = _verdicts(session, snapshot_id, policy.known)
-        prior = policy.known.calibration.prior(_suspicion(state))
-        p = consensus.posterior(prior, given)
-        session.execute(
-            "qa_assess_snapshot",
-            {"snapshot_id": snapshot_id, "prior": prior, "posterior": p, "seen_needed": -1,
-             "votes_match": matches, "votes_mismatch": mismatches,
-             "verdicts_needed": _limit(prior, given, state, policy)},
-        )  # fmt: skip
     return session.execute("qa_reserve_assisted", {"snapshot_id": snapshot_id}).rowcount == 1
 
 

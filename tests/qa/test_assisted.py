@@ -240,3 +240,39 @@ def test_the_first_sessions_mix_suspicion_levels(assisted: Callable[..., QA]) ->
     held = answer_all(qa, "alice", {})
     assert len(held) == 10
     assert Counter(levels[i] for i in held) == dict.fromkeys([-1.0, *rare], 2)
+
+
+def test_switching_to_the_assisted_rule_with_snapshots_held(make_qa: Callable[..., QA]) -> None:
+    """Snapshots given out under the majority rule, one answered and one still held, after a
+    switch to the assisted rule: the answered one waits for the verdict the holder owes on the
+    other (same score, so it teaches the calibration there), then both settle, and every
+    stored posterior is its prior and verdicts replayed."""
+    from service.qa import consensus
+
+    before = make_qa(snapshots=2, products=1, qa_session_size=2)  # the majority rule
+    answered, held = sorted(before.snapshot_ids)
+    score(before, {answered: -1.0, held: -1.0})
+    session = before.start("alice").json()
+    assert before.answer("alice", session["session_id"], answered, True).status_code == 200
+    after = make_qa(snapshots=0, qa_consensus="assisted")  # the same database
+    waiting = after.start("bob")
+    assert waiting.status_code == 400, waiting.text
+    assert after.answer("alice", session["session_id"], held, True).status_code == 200
+    for name in ("bob", "carol", "dave"):  # until both are settled
+        response = after.start(name)
+        if response.status_code == 400:  # settled by the verdicts they have, or by nobody's
+            break
+        for item in response.json()["snapshots"]:
+            result = after.answer(name, response.json()["session_id"], item["snapshot_id"], True)
+            assert result.status_code == 200, result.text
+    rows = after.sql("SELECT id, status, reserved, prior, posterior FROM snapshots")
+    assert {(r["status"], r["reserved"]) for r in rows} == {("match", 0)}
+    for row in rows:
+        verdicts = after.sql(
+            "SELECT is_match, reliability FROM qa_assignments "
+            "WHERE snapshot_id = :id AND is_match IS NOT NULL", {"id": row["id"]}
+        )  # fmt: skip
+        replayed = consensus.posterior(
+            row["prior"], [(bool(v["is_match"]), v["reliability"]) for v in verdicts]
+        )
+        assert replayed == pytest.approx(row["posterior"], rel=1e-9)
