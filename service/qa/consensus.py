@@ -95,9 +95,8 @@ class Calibration:
     significantly, so a sparse level borrows its neighbours' history. Each pooled rate is then
     shrunk towards the default map with the weight of DEFAULT_WEIGHT snapshots: with little
     history the prior stays near the conservative default; with a long one it says what QA
-    found. A model whose scores mean the opposite of
-    what they should is pooled into one block: its prior is the base rate, whatever it says.
-    No score is no opinion: 0.5 always.
+    found. A model whose scores mean the opposite of what they should is pooled into one
+    block: its prior is the base rate, whatever it says. No score is no opinion: 0.5 always.
     """
 
     pooled: Mapping[float, Bin]  # level -> the history of the block the level belongs to

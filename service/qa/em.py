@@ -11,9 +11,11 @@ P(right | level), is learnt beside the reviewers. Expectation-maximisation alter
 - M: each reviewer's reliability, the share of their verdicts that agree with those
   probabilities, smoothed by the Beta prior of a new reviewer (consensus.RELIABILITY_PRIOR)
   and kept within [0.5, FIT_CAP] (worse than chance is no evidence, and a reviewer below 0.5
-  is never turned into one above it); each level's calibration, the expected share of right
-  attributions among its snapshots, made isotonic in the score and shrunk towards the
-  conservative default map (consensus.calibrate).
+  is never turned into one above it); each level's rate, the expected share of right
+  attributions among its snapshots, shrunk towards the conservative default map.
+
+What the rule uses is made from the final expected counts by consensus.calibrate (isotonic in
+the score, pooled where levels agree, shrunk the same way).
 
 Every snapshot with a verdict counts by its verdicts, settled or not; a snapshot settled with
 no verdict at all (history QA recorded some other way) counts by its status. The rule's own

@@ -236,7 +236,17 @@ async def create_session(
         return await _transaction_with_retry(db, body)
     finally:
         if policy is not None and policy.ready:  # found settled by what has been learnt
-            await db.transaction(partial(assisted.settle_ready, policy=policy, now=utcnow()))
+            await _settle_ready(db, policy)
+
+
+async def _settle_ready(db: Database, policy: assisted.Policy) -> None:
+    """Settle what a hand-out found settled; on a lost lock conflict the snapshots stay pending
+    and the next hand-out that offers them tries again."""
+    try:
+        await _transaction_with_retry(db, partial(assisted.settle_ready, policy=policy,
+                                                  now=utcnow()))  # fmt: skip
+    except LockConflict:
+        log.info("qa snapshots left for the next hand-out to settle", snapshots=len(policy.ready))
 
 
 # -- read -----------------------------------------------------------------------------------
