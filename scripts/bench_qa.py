@@ -8,6 +8,10 @@ one client measures, sequentially:
 - POST /qa/session (QA_SESSION_SIZE=100) for 200 users who have history;
 - PATCH /qa/session/{id}/snapshot/{id} for every snapshot of 40 of those sessions;
 - GET /qa/leaderboard over all that history.
+
+Before the server starts, the assisted rule's refit on that database: reading its 100,000
+verdicts (`em_read_100k`) and fitting them (`em_fit_db_100k`); and the EM fit alone on
+synthetic verdicts (scripts/bench_em.py).
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from pathlib import Path
 import httpx
 
 from scripts.bench import Metric
+from scripts.bench_em import measure as measure_em
 from scripts.processes import child, free_port
 from service.catalog.synthetic import load_catalog
 from service.clock import utcnow
 from service.config import SQL_DIR
 from service.db import Engine, Session, create_engine, migrate
+from service.qa import em
+from service.qa.assisted import read_evidence
 from service.storage import create_blob_store
 
 SNAPSHOTS = 100_000
@@ -95,8 +102,23 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _refit_timings(engine: Engine) -> list[Metric]:
+    """A refit of the assisted rule on the loaded history: the read, then the fit."""
+    started = time.perf_counter()
+    evidence = engine.read(lambda session: read_evidence(session, "default"))
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    fit = em.fit(evidence)
+    fitted = time.perf_counter() - started
+    _log(f"refit on {fit.verdicts} verdicts: {fit.iterations} iterations")
+    return [
+        Metric(section="qa", name="em_read_100k", value=read * 1000.0, unit="ms"),
+        Metric(section="qa", name="em_fit_db_100k", value=fitted * 1000.0, unit="ms"),
+    ]
+
+
 def run() -> list[Metric]:
-    metrics: list[Metric] = []
+    metrics: list[Metric] = measure_em()
 
     def metric(name: str, value: float, unit: str) -> None:
         metrics.append(Metric(section="qa", name=name, value=value, unit=unit))
@@ -115,6 +137,7 @@ def run() -> list[Metric]:
             _history(engine, ids)
             _log(f"loaded {SNAPSHOTS} snapshots and {USERS} users' history "
                  f"in {time.perf_counter() - started:.1f}s")  # fmt: skip
+            metrics += _refit_timings(engine)
         finally:
             engine.close()
             blobs.close()

@@ -1,8 +1,13 @@
 """`make simulate`: both QA consensus rules on the same stream of verdicts, scored on the truth.
 
-Catalogs: the generated demo catalog (1,000 snapshots, 5% attributed to the wrong product)
-and the real shelf photos in ../shared/data/trax-sample (100 snapshots, imported with 10% of
-them put in the other product's folder). Each is seeded once; every run works its own copy.
+Catalogs: the generated demo catalog (1,000 snapshots, 5% attributed to the wrong product),
+and two of real photos, each imported into an empty database with 10% of the snapshots put in
+another product's folder: the shelf photos of ../shared/data/trax-sample (`trax`: 2 products,
+100 snapshots) and the look-alike packs of ../shared/data/grocery-train (`grocery`: 21
+products, 601 snapshots). `trax after demo` imports trax-sample into the database the demo's
+assisted run left, so its history carries over. Each is seeded once; every run works its own
+copy. Snapshots are embedded and scored with the configured EMBEDDER (the environment or
+.env, as the service reads it; `--embedder` overrides it).
 
 Crowds: ten reviewers right 90% of the time (`p0.9`), and a mixed crowd of seven (`mixed`:
 two each at 0.95, 0.9 and 0.8, and one random clicker at 0.5). A reviewer's verdict on a
@@ -13,10 +18,14 @@ Each run lets the reviewers clear the queue through the QA API in parallel threa
 QA_CONSENSUS=majority or assisted, then reports human verdicts per snapshot, accuracy
 against the truth and mis-attributed snapshots caught. `assisted, model inverted` runs the
 assisted rule with every suspicion score negated: a model that trusts exactly the snapshots
-it should doubt.
+it should doubt. The real-photo catalogs are run `--repeats` times (other mis-attributions,
+other verdicts: draws SEED, SEED + 1, ...) and summed; beside each sum, the spread of the
+single runs (standard deviation) and, for the assisted rule, its accuracy minus the majority
+rule's on the same draws with the standard error of that difference: the run-to-run noise.
 
     python -m scripts.simulate                    # every catalog, crowd and rule
     python -m scripts.simulate --catalog trax --crowd mixed
+    EMBEDDER=combined:efficientnet-lite0 python -m scripts.simulate --catalog grocery
     python -m scripts.simulate --url http://127.0.0.1:8001 --qas 10 --accuracy 0.9
         # one run against a running, seeded server (whatever rule it runs); the truth is
         # read from DATABASE_URL
@@ -27,9 +36,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import math
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
@@ -47,7 +58,9 @@ from service.config import ROOT, SQL_DIR, Settings, load_settings
 from service.db import Engine, create_engine, migrate
 
 TRAX = ROOT.parent / "shared" / "data" / "trax-sample"
-TRAX_WRONG_SHARE = 0.10
+GROCERY = ROOT.parent / "shared" / "data" / "grocery-train"
+PHOTOS = {"trax": TRAX, "grocery": GROCERY}  # real photos, imported with a share flipped
+WRONG_SHARE = 0.10
 
 
 class Client(Protocol):
@@ -72,16 +85,18 @@ class Options:
     session_size: int = 20
     seed: int = 1  # names the reviewers (sim-qa-SEED-N)
     draws: int = 1  # seeds the verdicts and trax-sample's mis-attributions
-    repeats: int = 5  # trax runs (draws seed, seed + 1, ...), summed: 100 snapshots are few
+    repeats: int = 5  # runs on real photos (draws seed, seed + 1, ...), summed
     stall_seconds: float = 20.0
     products: int = 20  # the demo catalog's size
     per_product: int = 50
     url: str | None = None
+    embedder: str = "default"  # EMBEDDER for the runs
+    model_dir: str = "var/models"
 
 
 @dataclass(frozen=True)
 class Scenario:
-    catalog: str  # "demo" or "trax"
+    catalog: str  # "demo", "trax", "grocery" or "trax after demo"
     crowd: Crowd
     consensus: str  # "majority" or "assisted"
     inverted: bool = False  # every suspicion score negated
@@ -103,6 +118,7 @@ class Result:
     caught: int
     settled_assisted: int
     seconds: float
+    singles: tuple[tuple[int, float, float], ...] = ()  # (draw, per_snapshot, accuracy) each
 
     def __add__(self, other: Result) -> Result:
         return Result(
@@ -111,6 +127,7 @@ class Result:
             self.verdicts + other.verdicts, self.correct + other.correct,
             self.wrong_attributions + other.wrong_attributions, self.caught + other.caught,
             self.settled_assisted + other.settled_assisted, self.seconds + other.seconds,
+            self.singles + other.singles,
         )  # fmt: skip
 
     @property
@@ -238,23 +255,27 @@ class Template:
     after_id: int = 0  # snapshots up to this id are history, not scored
 
 
-def _settings(database: Path, blobs: Path, **changes: Any) -> Settings:
+def _settings(database: Path, blobs: Path, options: Options, **changes: Any) -> Settings:
     return msgspec.structs.replace(
         load_settings(environ={}, dotenv=None),
         database_url=f"sqlite:///{database}", storage_url=f"file://{blobs}",
-        worker_enabled=False, log_level="warning", **changes,
+        worker_enabled=False, log_level="warning", embedder=options.embedder,
+        model_dir=options.model_dir, **changes,
     )  # fmt: skip
 
 
-def _misattributed_copy(source: Path, target: Path, seed: int) -> dict[str, str]:
-    """Copy trax-sample with a share of snapshots in the other product's folder; returns
-    {"folder/file": true upc} for every snapshot."""
+def _misattributed_copy(catalog: str, target: Path, seed: int) -> dict[str, str]:
+    """Copy a catalog of real photos with a share of snapshots in another product's folder;
+    returns {"folder/file": true upc} for every snapshot."""
+    source = PHOTOS[catalog]
     upcs = sorted(p.name for p in (source / "snapshots").iterdir() if p.is_dir())
     if not (target / "products").exists():
         shutil.copytree(source / "products", target / "products")
+        if (source / "products.csv").exists():
+            shutil.copy(source / "products.csv", target / "products.csv")
     files = [(upc, f) for upc in upcs for f in sorted((source / "snapshots" / upc).glob("*.jpg"))]
-    rng = random.Random(f"trax/{seed}")
-    moved = set(rng.sample(range(len(files)), round(TRAX_WRONG_SHARE * len(files))))
+    rng = random.Random(f"{catalog}/{seed}")
+    moved = set(rng.sample(range(len(files)), round(WRONG_SHARE * len(files))))
     truth = {}
     for number, (upc, path) in enumerate(files):
         folder = upc
@@ -266,12 +287,13 @@ def _misattributed_copy(source: Path, target: Path, seed: int) -> dict[str, str]
     return truth
 
 
-async def _import_trax(services: Any, options: Options, work: Path, after_id: int) -> str:
+async def _import_photos(services: Any, catalog: str, options: Options, work: Path,
+                         after_id: int) -> str:  # fmt: skip
     from service.catalog import store
     from service.catalog.importer import import_catalog
 
-    folder = work / f"trax-{options.draws}"
-    truth = _misattributed_copy(TRAX, folder, options.draws)
+    folder = work / f"{catalog}-{options.draws}"
+    truth = _misattributed_copy(catalog, folder, options.draws)
     report = await import_catalog(services, folder)
     rows = await services.db.fetch_all("qa_export_page", {"after_id": after_id, "limit": 10**6})
     for row in rows:
@@ -309,7 +331,7 @@ async def _seed(settings: Settings, catalog: str, options: Options, work: Path,
         if catalog == "demo":
             summary = await seed_catalog(services, False, options.products, options.per_product)
         else:
-            summary = await _import_trax(services, options, work, after_id)
+            summary = await _import_photos(services, catalog, options, work, after_id)
         await _refresh_scores(services)
     return summary
 
@@ -328,7 +350,7 @@ def prepare(catalog: str, options: Options, work: Path, history: Path | None = N
     if history is not None:
         _copy_database(history, database)
     after_id = _last_id(database) if history is not None else 0
-    settings = _settings(database, blobs)
+    settings = _settings(database, blobs, options)
     engine = create_engine(settings.database_url, SQL_DIR)
     try:
         migrate(engine, SQL_DIR)
@@ -354,7 +376,7 @@ def run_scenario(scenario: Scenario, template: Template, options: Options,
     name = f"run-{scenario.catalog}-{scenario.crowd.name}-{scenario.rule}.db"
     database = work / "".join(c if c.isalnum() or c in ".-" else "-" for c in name)
     _copy_database(template.database, database)
-    settings = _settings(database, template.blobs, qa_session_size=options.session_size,
+    settings = _settings(database, template.blobs, options, qa_session_size=options.session_size,
                          qa_consensus=scenario.consensus)  # fmt: skip
     engine = create_engine(settings.database_url, SQL_DIR)
     try:
@@ -363,7 +385,9 @@ def run_scenario(scenario: Scenario, template: Template, options: Options,
         app = create_app(settings, configure_logs=False)
         with TestClient(app=app, raise_server_exceptions=True) as client:
             seconds = work_queue(client, engine, scenario.crowd, options)
-        return score(engine, scenario, seconds, template.after_id), database
+        result = score(engine, scenario, seconds, template.after_id)
+        single = (options.draws, result.per_snapshot, result.accuracy)
+        return dataclasses.replace(result, singles=(single,)), database
     finally:
         engine.close()
 
@@ -384,12 +408,42 @@ def line(result: Result) -> str:
             f"{result.seconds:>5.1f}s")  # fmt: skip
 
 
+def spread(result: Result) -> tuple[float, float]:
+    """The standard deviation of the single runs' verdicts per snapshot and accuracy (0 for
+    one run): how far one run of this size may land from another."""
+    if len(result.singles) < 2:
+        return 0.0, 0.0
+    return (statistics.stdev(v for _, v, _ in result.singles),
+            statistics.stdev(a for _, _, a in result.singles))  # fmt: skip
+
+
+def against(result: Result, majority: Result) -> tuple[float, float]:
+    """Accuracy minus the majority rule's on the same draws (the same reviewers' answers), and
+    the standard error of that difference from the single runs' paired differences."""
+    theirs = {draw: accuracy for draw, _, accuracy in majority.singles}
+    paired = [accuracy - theirs[draw] for draw, _, accuracy in result.singles if draw in theirs]
+    error = statistics.stdev(paired) / math.sqrt(len(paired)) if len(paired) > 1 else 0.0
+    return result.accuracy - majority.accuracy, error
+
+
+def noise_line(result: Result, majority: Result | None) -> str:
+    """The second line of a summed scenario: its single runs' spread, and for the assisted
+    rule its accuracy against the majority rule's."""
+    sd_verdicts, sd_accuracy = spread(result)
+    text = f"{'':16} {'':6} {'  sd of single runs':25} {sd_verdicts:>17.3f} {sd_accuracy:>9.3f}"
+    if majority is not None and result.scenario.consensus != "majority":
+        difference, error = against(result, majority)
+        text += f"   accuracy - majority's: {difference:+.3f} +/- {error:.3f}"
+    return text
+
+
 WARM_TRAX = "trax after demo"
+ALL = ["demo", "trax", "grocery", WARM_TRAX]
 
 
 @dataclass
 class Suite:
-    catalogs: list[str] = field(default_factory=lambda: ["demo", "trax", WARM_TRAX])
+    catalogs: list[str] = field(default_factory=lambda: list(ALL))
     crowds: list[str] = field(default_factory=lambda: ["p0.9", "mixed"])
     inverted: bool = True  # also the assisted rule with the model inverted, on crowd p0.9
 
@@ -407,7 +461,7 @@ def _runs(suite: Suite, catalog: str, crowd: str, template: Template, options: O
 
 
 def run_suite(suite: Suite, options: Options, echo: bool = True) -> list[Result]:
-    """Every scenario of the suite; the trax ones `options.repeats` times over, summed.
+    """Every scenario of the suite; those on real photos `options.repeats` times over, summed.
 
     `trax after demo` imports trax-sample into the database the demo's assisted run left, so
     its history (the prior's calibration, reviewers' reliability) carries over.
@@ -417,17 +471,19 @@ def run_suite(suite: Suite, options: Options, echo: bool = True) -> list[Result]
     configure_logging("warning", "console")
     results: list[Result] = []
 
-    def report(result: Result) -> None:
+    def report(result: Result, majority: Result | None = None) -> None:
         results.append(result)
         if echo:
             print(line(result), flush=True)
+            if result.scenario.runs > 1:
+                print(noise_line(result, majority), flush=True)
 
     with tempfile.TemporaryDirectory(prefix="simulate-") as tmp:
         work = Path(tmp)
         if echo:
-            print(f"QA_SESSION_SIZE={options.session_size}, QA_VOTES=3, QA_CONFIDENCE=0.99, "
-                  f"seed {options.seed}; trax summed over {options.repeats} runs\n\n{HEADER}",
-                  flush=True)  # fmt: skip
+            print(f"EMBEDDER={options.embedder}, QA_SESSION_SIZE={options.session_size}, "
+                  f"QA_VOTES=3, QA_CONFIDENCE=0.99, seed {options.seed}; real photos summed "
+                  f"over {options.repeats} runs\n\n{HEADER}", flush=True)  # fmt: skip
         after_demo: dict[str, Path] = {}  # crowd -> the database the demo's assisted run left
         if "demo" in suite.catalogs:
             template = prepare("demo", options, work)
@@ -436,7 +492,7 @@ def run_suite(suite: Suite, options: Options, echo: bool = True) -> list[Result]
                     report(result)
                     if result.scenario.rule == "assisted":
                         after_demo[crowd] = database
-        for catalog in ("trax", WARM_TRAX):
+        for catalog in ("trax", "grocery", WARM_TRAX):
             if catalog not in suite.catalogs:
                 continue
             for crowd in suite.crowds:
@@ -451,7 +507,7 @@ def run_suite(suite: Suite, options: Options, echo: bool = True) -> list[Result]
                         rule = result.scenario.rule
                         summed[rule] = summed[rule] + result if rule in summed else result
                 for result in summed.values():
-                    report(result)
+                    report(result, summed.get("majority"))
     return results
 
 
@@ -481,14 +537,20 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--catalog", choices=["demo", "trax", "all"], default="all",
-                        help="demo, trax (cold, and after the demo), or all")  # fmt: skip
+    parser.add_argument("--catalog", choices=["demo", "trax", "grocery", "all"], default="all",
+                        help="demo, trax, grocery (both from empty), or all (these three and "
+                             "trax after the demo)")  # fmt: skip
     parser.add_argument("--crowd", choices=[*CROWDS, "both"], default="both")
     parser.add_argument("--session-size", type=int, default=20,
                         help="QA_SESSION_SIZE (default 20)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="trax runs to sum, seeds SEED, SEED+1, ... (default 5)")  # fmt: skip
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="runs summed on real photos: seeds SEED, SEED+1, ... (default 5)",
+    )
+    parser.add_argument("--embedder", help="EMBEDDER for the runs (default: as configured)")
     parser.add_argument("--url", help="one run against a running server instead")
     parser.add_argument("--qas", type=int, default=10, help="with --url: reviewers (default 10)")
     parser.add_argument("--accuracy", type=float, default=0.9,
@@ -496,18 +558,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.accuracy <= 1.0 or args.qas < 1 or args.session_size < 1:
         parser.error("--accuracy must be in [0, 1], --qas and --session-size at least 1")
+    configured = load_settings()
     options = Options(session_size=args.session_size, seed=args.seed, draws=args.seed,
-                      repeats=max(args.repeats, 1), url=args.url)  # fmt: skip
+                      repeats=max(args.repeats, 1), url=args.url,
+                      embedder=args.embedder or configured.embedder,
+                      model_dir=configured.model_dir)  # fmt: skip
     if args.url:
         crowd = Crowd(f"p{args.accuracy:g}", (args.accuracy,) * args.qas)
         print(HEADER)
         print(line(run_remote(args.url, crowd, options)))
         return 0
-    catalogs = {"demo": ["demo"], "trax": ["trax"], "all": ["demo", "trax", WARM_TRAX]}[
-        args.catalog
-    ]
-    if "trax" in catalogs and not TRAX.is_dir():
-        raise SystemExit(f"{TRAX} is missing: run with --catalog demo")
+    catalogs = ALL if args.catalog == "all" else [args.catalog]
+    for name, folder in PHOTOS.items():
+        if any(c.split()[0] == name for c in catalogs) and not folder.is_dir():
+            raise SystemExit(f"{folder} is missing: run with --catalog demo")
     crowds = list(CROWDS) if args.crowd == "both" else [args.crowd]
     run_suite(Suite(catalogs, crowds), options)
     return 0

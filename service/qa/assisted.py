@@ -1,99 +1,151 @@
-"""QA_CONSENSUS=assisted against the database: what has been learnt, reservation and votes.
+"""QA_CONSENSUS=assisted against the database: what is learnt, reservation and votes.
 
-What is learnt (the prior's calibration and each reviewer's reliability) is read from the
-resolved snapshots by two aggregate queries and kept per open database, refreshed when it is
-REFRESH_SECONDS old or the history has grown by a twentieth since (`Learner`). Transaction bodies
-take an immutable `Knowledge`, so a refresh never changes anything mid-transaction.
+What is learnt, the prior's calibration and each reviewer's reliability, is fitted jointly by
+expectation-maximisation over every verdict given so far (service/qa/em.py), so it grows from
+the first verdict on, not only from settled snapshots. One `Learner` per open database keeps
+the latest fit and refits in the background as verdicts arrive: once MIN_NEW_VERDICTS more (or
+a twentieth more, if that is more) have been counted here, or REFRESH_SECONDS after the last
+fit (verdicts counted by other processes). Requests use the latest fit and never wait for one,
+except for the very first. Transaction bodies take an immutable `Knowledge`, so a refit never
+changes anything mid-transaction.
 
-Every value a snapshot's reservation limit depends on is on its row or its verdicts' rows:
-the prior is fixed the first time it is handed out (and taken afresh at a verdict only when
-that cannot leave it held by more reviewers than it then needs), and each verdict keeps the
-reliability it was counted with. So the limit (`verdicts_needed`) is a function of the row,
-written in the same transaction as any verdict, and the reservation guard is one conditional
-UPDATE on it.
+Every value a snapshot's reservation limit depends on is on its row or its verdicts' rows: the
+prior and posterior, and the reliability each verdict was counted with. The prior is taken
+afresh, from the latest calibration, whenever that cannot leave the snapshot held by more
+reviewers than it then needs: when nobody holds it (at a hand-out, where the snapshot may then
+settle with the verdicts it has, if what has been learnt since says they suffice), and at a
+verdict if the fresh limit is no lower than the holders left. So the limit (`verdicts_needed`)
+is a function of the row, written in the same transaction as any change to it, and the
+reservation guard is one conditional UPDATE on it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import structlog
+
 from service.db import Database, Row, Session
-from service.qa import consensus, voting
-from service.qa.consensus import Bin, Calibration, calibrate
+from service.qa import consensus, em, voting
+
+log = structlog.get_logger(__name__)
 
 REFRESH_SECONDS = 30.0
+MIN_NEW_VERDICTS = 3
+# Below this many snapshots of evidence behind its calibration, a suspicion level is still being
+# learnt: its snapshots go to one reviewer at a time (consensus.limit), and one whose verdicts
+# agree with the prior may wait for the verdicts on their way (reserve).
+LEARNING_EVIDENCE = 100.0
+# Until the fit rests on this many snapshots, hand-outs mix suspicion levels (pick_spread).
+SPREAD_UNTIL = 200
 
 
 @dataclass(frozen=True, slots=True)
 class Knowledge:
-    calibration: Calibration = consensus.NO_HISTORY
-    reliabilities: dict[str, float] = field(default_factory=dict)
-    history: int = 0  # resolved snapshots with a score behind the calibration
+    model: str = ""  # the embedder whose suspicion scores the calibration is for
+    fit: em.Fit = em.NOTHING
+
+    @property
+    def calibration(self) -> consensus.Calibration:
+        return self.fit.calibration
 
     def reliability(self, username: str) -> float:
-        return self.reliabilities.get(username, consensus.NEW_REVIEWER)
+        fitted = self.fit.reliabilities.get(username, consensus.NEW_REVIEWER)
+        return consensus.capped_reliability(fitted)
+
+    def learning(self, suspicion: float | None) -> bool:
+        return self.calibration.evidence(suspicion) < LEARNING_EVIDENCE
+
+    @property
+    def early(self) -> bool:
+        """Early in a catalog: hand-outs mix suspicion levels, so every level is learnt."""
+        return self.fit.snapshots < SPREAD_UNTIL
 
 
-def _read_knowledge(session: Session, model: str) -> Knowledge:
-    bins: dict[float, Bin] = {}
-    for row in session.fetch_all("qa_prior_history", {"model": model}):
+def read_evidence(session: Session, model: str) -> em.Evidence:
+    verdicts = (
+        em.Verdict(row["snapshot_id"], _suspicion(row), row["username"], bool(row["is_match"]))
+        for row in session.fetch_all("qa_em_verdicts", {"model": model})
+    )
+    settled: dict[float, consensus.Bin] = {}
+    for row in session.fetch_all("qa_em_settled_without_verdicts", {"model": model}):
         key = consensus.level(float(row["level"]))
-        old = bins.get(key, Bin(0, 0))  # two SQL levels may round to one key at the edges
-        bins[key] = Bin(old.resolved + int(row["resolved"]), old.matches + int(row["matches"] or 0))
-    reliabilities = {
-        row["username"]: consensus.reliability(int(row["judged"] or 0), float(row["agreed"] or 0))
-        for row in session.fetch_all("qa_reviewer_agreement")
-    }
-    history = sum(b.resolved for b in bins.values())
-    return Knowledge(calibrate(bins), reliabilities, history)
+        old = settled.get(key, consensus.Bin(0, 0))  # two SQL levels may round to one key
+        settled[key] = consensus.Bin(
+            old.resolved + int(row["resolved"]), old.matches + int(row["matches"] or 0)
+        )
+    return em.Evidence.of(verdicts, settled)
 
 
 class Learner:
-    """The latest Knowledge of one database, and when to read it again."""
+    """The latest Knowledge of one database, and when to fit it again."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.knowledge = Knowledge()
+        self._clock = clock
         self._lock = threading.Lock()
-        self._read_at: float | None = None
-        self._resolved_since = 0
-        self._reading = False
+        self._fitted_at: float | None = None
+        self._new = 0  # verdicts counted in this process since the last fit began
+        self._started = self._installed = 0  # fits begun; the latest one whose result is used
+        self._task: asyncio.Task[Knowledge] | None = None
 
-    def resolved(self) -> None:
+    def noted(self, verdicts: int = 1) -> None:
+        """Verdicts were counted: a refit is due once enough have come in."""
         with self._lock:
-            self._resolved_since += 1
+            self._new += verdicts
 
     def _due(self) -> bool:
-        if self._read_at is None or time.monotonic() - self._read_at >= REFRESH_SECONDS:
+        if self._new >= max(MIN_NEW_VERDICTS, self.knowledge.fit.verdicts // 20):
             return True
-        return self._resolved_since >= max(5, self.knowledge.history // 20)
+        return self._fitted_at is None or self._clock() - self._fitted_at >= REFRESH_SECONDS
 
-    async def refresh(self, read: Callable[[Callable[[Session], Knowledge]], Awaitable[Knowledge]],
-                      model: str) -> Knowledge:  # fmt: skip
-        """Read the knowledge again if it is due; returns the latest. Until the first read has
-        finished every caller reads (nothing may run on an empty history by accident); after
-        that, one reader at a time while the others use what is there."""
+    async def current(self, db: Database, model: str) -> Knowledge:
+        """The latest knowledge, starting a refit in the background if one is due. The first
+        call (and the first for another model) waits for its fit: nothing may run on an empty
+        history by accident."""
+        if self._fitted_at is None or self.knowledge.model != model:
+            return await self.refit(db, model)
         with self._lock:
-            first = self._read_at is None
-            if not first and (self._reading or not self._due()):
-                return self.knowledge
-            self._reading, self._resolved_since = True, 0
+            if self._due() and (self._task is None or self._task.done()):
+                self._task = asyncio.get_running_loop().create_task(self._background(db, model))
+            return self.knowledge
+
+    async def refit(self, db: Database, model: str) -> Knowledge:
+        """Read every verdict and fit; returns the latest knowledge."""
+        with self._lock:
+            self._new, self._started = 0, self._started + 1
+            number, before = self._started, self.knowledge
+        start = before.fit
+        if before.model != model:  # another model's levels mean something else
+            start = replace(em.NOTHING, reliabilities=before.fit.reliabilities)
+        fitted = await db.read(lambda session: em.fit(read_evidence(session, model), start))
+        with self._lock:
+            if number > self._installed:  # a fit begun later may have finished first
+                self.knowledge, self._installed = Knowledge(model, fitted), number
+                self._fitted_at = self._clock()
+            return self.knowledge
+
+    async def _background(self, db: Database, model: str) -> Knowledge:
         try:
-            knowledge = await read(lambda session: _read_knowledge(session, model))
-            with self._lock:
-                # The one reader after the first read always wins: history can also shrink (a
-                # re-attribution, `reembed --prune`). Concurrent first reads keep the fuller.
-                if not first or knowledge.history >= self.knowledge.history:
-                    self.knowledge = knowledge
-                self._read_at = time.monotonic()
-        finally:
-            with self._lock:
-                self._reading = False
-        return self.knowledge
+            return await self.refit(db, model)
+        except Exception:  # the next verdicts try again; until then the last fit serves
+            log.exception("qa assisted refit failed")
+            return self.knowledge
+
+    async def close(self) -> None:
+        """Stop a refit in flight (at shutdown, before the database closes)."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 _LEARNERS: weakref.WeakKeyDictionary[Database, Learner] = weakref.WeakKeyDictionary()
@@ -109,20 +161,25 @@ def learner_for(db: Database) -> Learner:
 
 
 async def knowledge(db: Database, model: str) -> Knowledge:
-    return await learner_for(db).refresh(db.read, model)
+    return await learner_for(db).current(db, model)
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The assisted rule's settings, and what is known, for one transaction."""
+    """The assisted rule's settings, and what is known, for one transaction (one request)."""
 
     votes: int
     threshold: float
     model: str
     known: Knowledge
+    # Snapshots a hand-out found settled by their verdicts under what is known now; they are
+    # settled after the session's transaction (settle_ready), whether it hands anything out.
+    ready: set[int] = field(default_factory=set)
 
 
 def _verdicts(session: Session, snapshot_id: int, known: Knowledge) -> list[tuple[bool, float]]:
+    """The snapshot's verdicts, each with the reliability it was counted with (the reviewer's
+    current one for a verdict counted under the majority rule)."""
     rows = session.fetch_all("qa_snapshot_verdicts", {"snapshot_id": snapshot_id})
     return [
         (
@@ -135,33 +192,114 @@ def _verdicts(session: Session, snapshot_id: int, known: Knowledge) -> list[tupl
     ]
 
 
-def _prior(state: Row, policy: Policy) -> float:
-    if state["prior"] is not None:
-        return float(state["prior"])
-    suspicion = None if state["suspicion"] is None else float(state["suspicion"])
-    return policy.known.calibration.prior(suspicion)
+def _suspicion(state: Row) -> float | None:
+    return None if state["suspicion"] is None else float(state["suspicion"])
 
 
-def reserve(session: Session, snapshot_id: int, policy: Policy) -> bool:
-    """Take one reservation if the snapshot can still use one (assessing it first if this is
-    its first hand-out under the assisted rule). Race-free: see qa_reserve_assisted."""
+def _limit(prior: float, given: list[tuple[bool, float]], state: Row, policy: Policy) -> int:
+    learning = policy.known.learning(_suspicion(state))
+    return consensus.limit(prior, given, policy.votes, policy.threshold, learning)
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    """A snapshot nobody holds, assessed afresh: the prior from the latest calibration, and
+    each verdict at its reviewer's latest reliability."""
+
+    decision: consensus.Decision
+    verdicts_needed: int
+    waits: bool  # its verdicts agree with the prior, which is still being learnt
+    params: dict[str, object]  # what qa_assess_snapshot and qa_settle_unheld compare and set
+    reliabilities: list[dict[str, object]]  # the verdicts' new qa_record_reliability rows
+
+    def write(self, session: Session, query: str, **more: object) -> bool:
+        """Compare-and-set the row (`query`), then record the reliabilities the new posterior
+        counts with. The snapshot row is locked first, against the documented order; no
+        cycle can follow: the rows written are verdicts given already, which no other
+        transaction writes (a reviewer's second verdict on a snapshot is refused)."""
+        if session.execute(query, {**self.params, **more}).rowcount != 1:
+            return False
+        session.execute_many("qa_record_reliability", self.reliabilities)
+        return True
+
+
+def _assess(session: Session, snapshot_id: int, state: Row, policy: Policy) -> _Assessment:
+    matches, mismatches = state["votes_match"], state["votes_mismatch"]
+    rows = session.fetch_all("qa_snapshot_verdicts", {"snapshot_id": snapshot_id})
+    given = [(bool(r["is_match"]), policy.known.reliability(r["username"])) for r in rows]
+    suspicion = _suspicion(state)
+    prior = policy.known.calibration.prior(suspicion)
+    p = consensus.posterior(prior, given)
+    decision = consensus.settle(p, matches, mismatches, policy.votes, policy.threshold)
+    waits = (policy.known.learning(suspicion) and prior != 0.5 and bool(given)
+             and all(is_match == (prior > 0.5) for is_match, _ in given))  # fmt: skip
+    seen = -1 if state["verdicts_needed"] is None else state["verdicts_needed"]
+    params = {"snapshot_id": snapshot_id, "prior": prior, "posterior": p, "seen_needed": seen,
+              "votes_match": matches, "votes_mismatch": mismatches}  # fmt: skip
+    reliabilities = [
+        {"snapshot_id": snapshot_id, "username": row["username"], "reliability": r}
+        for row, (_, r) in zip(rows, given, strict=True)
+        if row["reliability"] != r
+    ]
+    needed = _limit(prior, given, state, policy)
+    return _Assessment(decision, needed, waits, params, reliabilities)
+
+
+def _state(session: Session, snapshot_id: int, policy: Policy) -> Row | None:
+    """The snapshot's consensus state if it is still pending."""
     state = session.fetch_one(
         "qa_consensus_state", {"snapshot_id": snapshot_id, "model": policy.model}
     )
-    if state is None or state["status"] != voting.PENDING:
+    return state if state is not None and state["status"] == voting.PENDING else None
+
+
+def _teaching(session: Session, snapshot_id: int, state: Row, policy: Policy) -> bool:
+    """Whether verdicts that teach the calibration at this snapshot's score are on their way:
+    another snapshot of its calibration block is held by a reviewer."""
+    low, high = policy.known.calibration.span(float(state["suspicion"]))
+    params = {"model": policy.model, "snapshot_id": snapshot_id, "low": low - 0.05,
+              "high": high + 0.05}  # fmt: skip
+    return session.fetch_one("qa_held_in_span", params) is not None
+
+
+def reserve(session: Session, snapshot_id: int, policy: Policy) -> bool:
+    """Take one reservation if the snapshot can still use one (race-free: the guard of
+    qa_reserve_assisted). A snapshot nobody holds is assessed afresh first, and not handed out
+    if what is known now says its verdicts already settle it (noted in `policy.ready`), or if
+    its verdicts agree with a prior that is still being learnt while verdicts that teach it
+    are on their way: they may well settle it without another one. (Then it waits, at most
+    until nothing else of its calibration block is held.) One never assessed but held (given
+    out under the majority rule before a switch) is assessed as it stands."""
+    state = _state(session, snapshot_id, policy)
+    if state is None:
         return False
-    if state["verdicts_needed"] is None:
-        matches, mismatches = state["votes_match"], state["votes_mismatch"]
-        prior = _prior(state, policy)
-        given = _verdicts(session, snapshot_id, policy.known) if matches + mismatches else []
-        p = consensus.posterior(prior, given)
-        needed = consensus.verdicts_needed(p, matches, mismatches, policy.votes, policy.threshold)
-        session.execute(
-            "qa_assess_snapshot",
-            {"snapshot_id": snapshot_id, "prior": prior, "posterior": p,
-             "verdicts_needed": needed, "votes_match": matches, "votes_mismatch": mismatches},
-        )  # fmt: skip
+    held = state["reserved"] > 0
+    if not held or state["verdicts_needed"] is None:
+        fresh = _assess(session, snapshot_id, state, policy)
+        if not held and fresh.decision.status != voting.PENDING:
+            policy.ready.add(snapshot_id)
+            return False
+        if not held and fresh.waits and _teaching(session, snapshot_id, state, policy):
+            return False
+        fresh.write(session, "qa_assess_snapshot", verdicts_needed=fresh.verdicts_needed)
     return session.execute("qa_reserve_assisted", {"snapshot_id": snapshot_id}).rowcount == 1
+
+
+def settle_ready(session: Session, policy: Policy, now: datetime) -> int:
+    """Settle the snapshots of `policy.ready` that still nobody holds and that their verdicts
+    still settle (assessed again, compare-and-set); in ascending id order, like every lock on
+    snapshots. Returns how many."""
+    settled = 0
+    for snapshot_id in sorted(policy.ready):
+        state = _state(session, snapshot_id, policy)
+        if state is None or state["reserved"] != 0:
+            continue
+        fresh = _assess(session, snapshot_id, state, policy)
+        if fresh.decision.status != voting.PENDING:
+            decision = fresh.decision
+            settled += fresh.write(session, "qa_settle_unheld", status=decision.status,
+                                   settled_by=decision.settled_by, now=now)  # fmt: skip
+    return settled
 
 
 def count(
@@ -183,20 +321,17 @@ def count(
         return None
     matches, mismatches = state["votes_match"], state["votes_mismatch"]
     given = _verdicts(session, snapshot_id, policy.known)
-    prior = _prior(state, policy)
-    fresh = _prior({**state, "prior": None}, policy)
-    if fresh != prior:
-        # The calibration has learnt since the prior was fixed. Take the new one unless that
-        # would leave the snapshot held by more reviewers than it then needs.
-        p = consensus.posterior(fresh, given)
-        needed = consensus.verdicts_needed(p, matches, mismatches, policy.votes, policy.threshold)
-        if needed >= state["reserved"]:
-            prior = fresh
+    fresh = policy.known.calibration.prior(_suspicion(state))
+    prior = fresh if state["prior"] is None else float(state["prior"])
+    if fresh != prior and _limit(fresh, given, state, policy) >= state["reserved"]:
+        # The calibration has learnt since the prior was fixed: take the new one, as that
+        # cannot leave the snapshot held by more reviewers than it then needs.
+        prior = fresh
     p = consensus.posterior(prior, given)
     decision = consensus.settle(p, matches, mismatches, policy.votes, policy.threshold)
     params = {"snapshot_id": snapshot_id, "prior": prior, "posterior": p}
     if decision.status == voting.PENDING:
-        needed = consensus.verdicts_needed(p, matches, mismatches, policy.votes, policy.threshold)
+        needed = _limit(prior, given, state, policy)
         session.execute("qa_update_consensus", {**params, "verdicts_needed": needed})
     else:
         session.execute(

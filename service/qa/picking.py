@@ -6,7 +6,10 @@ reservations than its `verdicts_needed`). Candidates are only a proposal read wi
 the session transaction re-checks each one with a conditional UPDATE.
 
 `random` (the default) walks the (status, rand_key) index from a random start point and wraps
-around, instead of `ORDER BY RAND()`, which would sort the whole queue on every request.
+around, instead of `ORDER BY RAND()`, which would sort the whole queue on every request. Early
+in a catalog under the assisted rule (`spread_model` set), it over-fetches and deals the
+candidates out across suspicion levels in turn, so that the first verdicts teach the model's
+calibration at every level, not only where snapshots are most common.
 Other orders (QA_PRIORITY=suspects, say) register here with `register`. Whatever the order,
 snapshots a lead sent to QA first (`qa_first_at`, service/lead) come before all others.
 """
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.db import Row, Session
+from service.qa.consensus import level
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +31,42 @@ class PickRequest:
     limit: int
     rng: random.Random
     assisted: bool = False  # QA_CONSENSUS=assisted: each snapshot's own verdicts_needed limits
+    spread_model: str | None = None  # mix the suspicion levels of this model's scores
 
 
 Picker = Callable[[Session, PickRequest], list[Row]]
 
 
+SPREAD_SAMPLE = 3  # candidates read per one offered, to deal out across levels
+
+
+def pick_spread(session: Session, request: PickRequest) -> list[Row]:
+    """A random sample of SPREAD_SAMPLE x the limit, dealt out one suspicion level (rounded as
+    the calibration rounds; unscored is one more) at a time, the levels shuffled each round."""
+    params = {"username": request.username, "model": request.spread_model,
+              "start": request.rng.random(), "limit": SPREAD_SAMPLE * request.limit}  # fmt: skip
+    sample = session.fetch_all("qa_pick_scored_from", params)
+    if len(sample) < params["limit"]:
+        rest = {**params, "limit": params["limit"] - len(sample)}
+        sample += session.fetch_all("qa_pick_scored_before", rest)
+    piles: dict[float | None, list[Row]] = {}
+    for row in sample:
+        suspicion = row["suspicion"]
+        piles.setdefault(None if suspicion is None else level(float(suspicion)), []).append(row)
+    dealt: list[Row] = []
+    while piles and len(dealt) < request.limit:
+        order = list(piles)
+        request.rng.shuffle(order)
+        for key in order[: request.limit - len(dealt)]:
+            dealt.append(piles[key].pop())
+            if not piles[key]:
+                del piles[key]
+    return dealt
+
+
 def pick_random(session: Session, request: PickRequest) -> list[Row]:
+    if request.assisted and request.spread_model is not None:
+        return pick_spread(session, request)
     params = {
         "username": request.username,
         "majority": request.majority,

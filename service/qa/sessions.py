@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -155,6 +155,8 @@ def _reserve(
     # Over-fetch a little: under concurrency some candidates are taken before we get to them.
     limit = want + want // 2 + 8
     request = PickRequest(username, rules.majority, limit, rng, assisted=policy is not None)
+    if policy is not None and policy.known.early:  # the first hand-outs teach the most
+        request = replace(request, spread_model=rules.model)
     offered = picker_for(rules.priority)(session, request)
     taken: list[Row] = []
     last_tried = 0
@@ -227,9 +229,24 @@ async def create_session(
 ) -> SessionView:
     """Start a session for `username`: SessionExists or NothingToValidate if it cannot."""
     await sweep(db, rules)
+    policy = await _policy(db, rules)
     body = partial(_create, username=username, rules=rules, now=utcnow(),
-                   rng=rng or random.Random(), policy=await _policy(db, rules))  # fmt: skip
-    return await _transaction_with_retry(db, body)
+                   rng=rng or random.Random(), policy=policy)  # fmt: skip
+    try:
+        return await _transaction_with_retry(db, body)
+    finally:
+        if policy is not None and policy.ready:  # found settled by what has been learnt
+            await _settle_ready(db, policy)
+
+
+async def _settle_ready(db: Database, policy: assisted.Policy) -> None:
+    """Settle what a hand-out found settled; on a lost lock conflict the snapshots stay pending
+    and the next hand-out that offers them tries again."""
+    try:
+        await _transaction_with_retry(db, partial(assisted.settle_ready, policy=policy,
+                                                  now=utcnow()))  # fmt: skip
+    except LockConflict:
+        log.info("qa snapshots left for the next hand-out to settle", snapshots=len(policy.ready))
 
 
 # -- read -----------------------------------------------------------------------------------
@@ -267,8 +284,8 @@ def _vote(
     rules: Rules,
     now: datetime,
     policy: assisted.Policy | None = None,
-) -> tuple[int, bool]:
-    """Returns the session's unanswered count and whether this verdict settled the snapshot."""
+) -> int:
+    """Returns the session's unanswered count."""
     key = {"snapshot_id": snapshot_id, "username": username}
     assignment = session.fetch_one("qa_assignment", key)
     if assignment is None or assignment["session_id"] != session_id:
@@ -301,8 +318,7 @@ def _vote(
         {"snapshot_id": snapshot_id, "match": int(is_match), "mismatch": int(not is_match)},
     )
     if policy is not None:
-        decision = assisted.count(session, snapshot_id, username, policy, now)
-        settled = decision is not None and decision.status != voting.PENDING
+        assisted.count(session, snapshot_id, username, policy, now)
     else:
         votes = session.fetch_one("qa_snapshot_votes", {"snapshot_id": snapshot_id})
         assert votes is not None
@@ -318,7 +334,7 @@ def _vote(
     if remaining <= 0:
         session.execute("qa_complete_session", {"session_id": session_id, "now": now})
         session.execute("qa_release_user", {"username": username, "session_id": session_id})
-    return max(remaining, 0), settled
+    return max(remaining, 0)
 
 
 async def vote(
@@ -330,13 +346,13 @@ async def vote(
     body = partial(_vote, username=username, session_id=session_id, snapshot_id=snapshot_id,
                    is_match=is_match, rules=rules, now=now, policy=policy)  # fmt: skip
     try:
-        remaining, settled = await _transaction_with_retry(db, body)
+        remaining = await _transaction_with_retry(db, body)
     except _Expired:
         await db.transaction(partial(_expire, session_id=session_id, now=now,
                                      cutoff=now - rules.ttl))  # fmt: skip
         raise NotInSession("Session expired; start a new one") from None
-    if settled and policy is not None:
-        assisted.learner_for(db).resolved()  # what is learnt grows with the history
+    if policy is not None:
+        assisted.learner_for(db).noted()  # what is learnt grows with every verdict
     return remaining
 
 

@@ -2,7 +2,8 @@
 
 Requests also sweep lazily (creating or reading a session, and voting on an idle one), so
 this only bounds how long an abandoned session keeps its snapshots reserved when the QA API
-is quiet.
+is quiet. On the way out, in every process, it also stops a refit of the assisted rule that is
+in flight.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import asynccontextmanager
 import structlog
 
 from service.db import DatabaseUnavailable
-from service.qa import sessions
+from service.qa import assisted, sessions
 from service.services import Services
 
 log = structlog.get_logger(__name__)
@@ -42,13 +43,16 @@ async def _loop(services: Services) -> None:
 
 @asynccontextmanager
 async def qa_sweeper(services: Services) -> AsyncIterator[None]:
-    if not services.primary:  # one sweeper per service is enough
-        yield
-        return
-    task = asyncio.create_task(_loop(services), name="qa-sweeper")
     try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if not services.primary:  # one sweeper per service is enough
+            yield
+            return
+        task = asyncio.create_task(_loop(services), name="qa-sweeper")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:  # a refit of the assisted rule in flight stops before the database closes
+        await assisted.learner_for(services.db).close()

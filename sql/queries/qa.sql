@@ -100,15 +100,6 @@ FROM qa_assignments
 WHERE snapshot_id = :snapshot_id AND is_match IS NOT NULL
 ORDER BY answered_at, username;
 
--- name: qa_assess_snapshot
--- Fix a snapshot's prior and reservation limit the first time it is handed out under
--- QA_CONSENSUS=assisted. 0 rows: another session assessed it, or a verdict arrived, since the
--- values were computed; the reservation guard then reads what is on the row.
-UPDATE snapshots
-SET `prior` = :prior, posterior = :posterior, verdicts_needed = :verdicts_needed
-WHERE id = :snapshot_id AND verdicts_needed IS NULL
-  AND votes_match = :votes_match AND votes_mismatch = :votes_mismatch;
-
 -- name: qa_reserve_assisted
 -- QA_CONSENSUS=assisted: qa_reserve with the snapshot's own limit, the fewest further verdicts
 -- that could settle it. Re-checked on the locked current row, so racing sessions never hold it
@@ -221,17 +212,6 @@ SET `status` = :status, resolved_at = :now, `prior` = :prior, posterior = :poste
     verdicts_needed = 0, settled_by = :settled_by
 WHERE id = :snapshot_id;
 
--- name: qa_prior_history
--- Calibration of the model prior: resolved snapshots and how many QA found a match, by their
--- suspicion score rounded to one decimal (scores for the snapshot's current attribution).
-SELECT ROUND(g.suspicion, 1) AS `level`, COUNT(*) AS resolved,
-       SUM(CASE WHEN s.`status` = 'match' THEN 1 ELSE 0 END) AS matches
-FROM snapshots s
-JOIN snapshot_suspicion g
-  ON g.snapshot_id = s.id AND g.`model` = :model AND g.product_id = s.product_id
-WHERE s.`status` <> 'pending'
-GROUP BY ROUND(g.suspicion, 1);
-
 -- name: qa_complete_session
 UPDATE qa_sessions SET `status` = 'completed', closed_at = :now
 WHERE id = :session_id AND `status` = 'open';
@@ -286,41 +266,6 @@ FROM (
     JOIN snapshot_moves m ON m.snapshot_id = h.snapshot_id AND m.id = h.move_id
     WHERE h.is_match IS NOT NULL AND h.restored_by IS NULL
 ) v
-GROUP BY v.username;
-
--- name: qa_reviewer_agreement
--- QA_CONSENSUS=assisted: per reviewer, verdicts on resolved snapshots and how many of them were
--- right, each scored against the rest of the evidence: the snapshot's final posterior with this
--- verdict taken out (q the posterior of match, r the verdict's reliability). Scoring against the
--- status instead would flatter every reviewer whose one verdict settled a snapshot. Verdicts
--- counted without a reliability (the majority rule) are scored against the status.
--- Verdicts a lead's move took off a snapshot are scored against what it held when moved.
-SELECT v.username,
-       COUNT(*) AS judged,
-       SUM(CASE
-             WHEN v.posterior IS NULL OR v.reliability IS NULL THEN
-               CASE WHEN (v.`status` = 'match' AND v.is_match = 1)
-                      OR (v.`status` = 'mismatch' AND v.is_match = 0) THEN 1 ELSE 0 END
-             WHEN v.is_match = 1 THEN
-               v.posterior * (1 - v.reliability)
-               / (v.posterior * (1 - v.reliability) + (1 - v.posterior) * v.reliability)
-             ELSE
-               (1 - v.posterior) * (1 - v.reliability)
-               / ((1 - v.posterior) * (1 - v.reliability) + v.posterior * v.reliability)
-           END) AS agreed
-FROM (
-    SELECT a.username, a.is_match, a.reliability, s.`status`, s.posterior
-    FROM qa_assignments a
-    JOIN snapshots s ON s.id = a.snapshot_id
-    WHERE a.is_match IS NOT NULL
-    UNION ALL
-    SELECT h.username, h.is_match, h.reliability, m.held_status AS `status`,
-           m.held_posterior AS posterior
-    FROM snapshot_move_assignments h
-    JOIN snapshot_moves m ON m.snapshot_id = h.snapshot_id AND m.id = h.move_id
-    WHERE h.is_match IS NOT NULL AND h.restored_by IS NULL
-) v
-WHERE v.`status` <> 'pending'
 GROUP BY v.username;
 
 -- name: qa_activity

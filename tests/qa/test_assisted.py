@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -142,18 +143,20 @@ def test_with_history_one_agreeing_verdict_settles_and_a_disagreeing_one_asks_fo
     # 50 of 50 confirmed make the prior 0.98 (the cap, odds 49); one new reviewer (odds 17/3)
     assert all(s["status"] == "match" and s["settled_by"] == "assisted" for s in settled)
     assert all(s["votes"] == {"match": 1, "mismatch": 0} for s in settled)
-    # alice starts at 0.85 and earns more as her verdicts settle snapshots (read every few)
-    rows = qa.sql("SELECT snapshot_id, reliability FROM qa_assignments WHERE username = 'alice'")
+    # alice starts at 0.85; refits (in the background, every few verdicts) learn her
+    # reliability from her agreement with the model, which has earned its trust
+    rows = qa.sql("SELECT snapshot_id, reliability FROM qa_assignments "
+                  "WHERE username = 'alice' ORDER BY answered_at")  # fmt: skip
     counted = {r["snapshot_id"]: r["reliability"] for r in rows}
-    assert min(counted.values()) == pytest.approx(0.85)
+    assert rows[0]["reliability"] == pytest.approx(0.85)
     for shown in settled:
         r = counted[shown["snapshot_id"]]
         odds = 49 * r / (1 - r)
         assert shown["confidence"] == pytest.approx(odds / (1 + odds), abs=1e-6)
-        assert 0.85 <= r <= 0.95
+        assert 0.8 <= r <= 0.95
     assert snapshot(qa, doubted)["status"] == "pending"  # the model said yes, alice no
     [alice] = qa.client.get("/qa/leaderboard", headers=user("x")).json()
-    assert alice["reliability"] == pytest.approx(max(counted.values()), abs=0.02)
+    assert 0.85 < alice["reliability"] <= 0.95  # 9 of 10 with a model proven right 50 times
     assert answer_all(qa, "bob", {doubted: True}) == [doubted]
     # 1-1 with the model's 0.98 is not 0.99: a third reviewer decides
     assert snapshot(qa, doubted)["status"] == "pending"
@@ -188,8 +191,19 @@ def test_suspects_first_under_the_assisted_rule(assisted: Callable[..., QA]) -> 
     first = answer_all(qa, "alice", {i: False for i in ids[:4]})
     assert sorted(first) == ids[:4]
     names = iter(f"qa{n}" for n in range(100))
+    truth = dict.fromkeys(ids, True) | dict.fromkeys(ids[:4], False)
     while qa.sql("SELECT id FROM snapshots WHERE status = 'pending' LIMIT 1"):
-        answer_all(qa, next(names), dict.fromkeys(ids, True) | dict.fromkeys(ids[:4], False))
+        name = next(names)
+        response = qa.start(name)
+        if response.status_code == 400:  # what was left settled with the verdicts it had
+            assert response.json() == {"error": "Not enough snapshots to validate"}
+            assert not qa.sql("SELECT id FROM snapshots WHERE status = 'pending' LIMIT 1")
+            break
+        session = response.json()
+        for item in session["snapshots"]:
+            result = qa.answer(name, session["session_id"], item["snapshot_id"],
+                               truth[item["snapshot_id"]])  # fmt: skip
+            assert result.status_code == 200, result.text
     statuses = {r["id"]: r["status"] for r in qa.sql("SELECT id, status FROM snapshots")}
     assert [statuses[i] for i in ids] == ["mismatch"] * 4 + ["match"] * 8
 
@@ -213,3 +227,52 @@ def test_suspects_first_skips_snapshots_whose_own_limit_is_reached(
     }
     over = [i for i in given & held if needed[i] is not None and needed[i] < 2]
     assert not over and len(given) == 9
+
+
+def test_the_first_sessions_mix_suspicion_levels(assisted: Callable[..., QA]) -> None:
+    """Early in a catalog a session is dealt out across suspicion levels in turn, so that the
+    first verdicts teach the calibration everywhere, not only where snapshots are common."""
+    qa = assisted(snapshots=100, products=2, qa_session_size=10)
+    ids = sorted(qa.snapshot_ids)
+    rare = [-0.5, 0.0, 0.5, 1.0]
+    levels = {i: (-1.0 if n < 60 else rare[(n - 60) // 10]) for n, i in enumerate(ids)}
+    score(qa, levels)
+    held = answer_all(qa, "alice", {})
+    assert len(held) == 10
+    assert Counter(levels[i] for i in held) == dict.fromkeys([-1.0, *rare], 2)
+
+
+def test_switching_to_the_assisted_rule_with_snapshots_held(make_qa: Callable[..., QA]) -> None:
+    """Snapshots given out under the majority rule, one answered and one still held, after a
+    switch to the assisted rule: the answered one waits for the verdict the holder owes on the
+    other (same score, so it teaches the calibration there), then both settle, and every
+    stored posterior is its prior and verdicts replayed."""
+    from service.qa import consensus
+
+    before = make_qa(snapshots=2, products=1, qa_session_size=2)  # the majority rule
+    answered, held = sorted(before.snapshot_ids)
+    score(before, {answered: -1.0, held: -1.0})
+    session = before.start("alice").json()
+    assert before.answer("alice", session["session_id"], answered, True).status_code == 200
+    after = make_qa(snapshots=0, qa_consensus="assisted")  # the same database
+    waiting = after.start("bob")
+    assert waiting.status_code == 400, waiting.text
+    assert after.answer("alice", session["session_id"], held, True).status_code == 200
+    for name in ("bob", "carol", "dave"):  # until both are settled
+        response = after.start(name)
+        if response.status_code == 400:  # settled by the verdicts they have, or by nobody's
+            break
+        for item in response.json()["snapshots"]:
+            result = after.answer(name, response.json()["session_id"], item["snapshot_id"], True)
+            assert result.status_code == 200, result.text
+    rows = after.sql("SELECT id, status, reserved, prior, posterior FROM snapshots")
+    assert {(r["status"], r["reserved"]) for r in rows} == {("match", 0)}
+    for row in rows:
+        verdicts = after.sql(
+            "SELECT is_match, reliability FROM qa_assignments "
+            "WHERE snapshot_id = :id AND is_match IS NOT NULL", {"id": row["id"]}
+        )  # fmt: skip
+        replayed = consensus.posterior(
+            row["prior"], [(bool(v["is_match"]), v["reliability"]) for v in verdicts]
+        )
+        assert replayed == pytest.approx(row["posterior"], rel=1e-9)

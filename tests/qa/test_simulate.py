@@ -10,6 +10,7 @@ import pytest
 
 from scripts.simulate import (
     CROWDS,
+    GROCERY,
     TRAX,
     WARM_TRAX,
     Crowd,
@@ -60,32 +61,55 @@ def test_assisted_figures_on_the_demo_catalog(figures: list[Result]) -> None:
     majority, assisted = at_09["majority"], at_09["assisted"]
     assert majority.resolved == assisted.resolved == 1000
     assert 2.1 <= majority.per_snapshot <= 2.25  # measured 2.16-2.20
-    # Verdict counts depend on how the 10 reviewer threads interleave: measured 1.35-1.49 on
-    # a quiet machine, 1.70 once with the rest of the suite loading it. Majority: 2.1+.
-    assert assisted.per_snapshot <= 1.8
-    assert assisted.accuracy >= 0.98  # measured 0.991-1.000 (majority 0.964-0.975)
+    # Verdict counts depend on how the 10 reviewer threads interleave and on when the
+    # background refits land: measured 1.16-1.29 (seeds 1, 11, 21). Majority: 2.1+.
+    assert assisted.per_snapshot <= 1.6
+    assert assisted.accuracy >= 0.98  # measured 0.993-0.998 (majority 0.964-0.975)
     assert assisted.accuracy >= majority.accuracy
     assert assisted.caught >= assisted.wrong_attributions - 2  # measured 49-50 of 50
     # The inverted model costs verdicts, not accuracy.
     inverted = at_09["assisted, model inverted"]
-    assert inverted.per_snapshot > assisted.per_snapshot  # measured 1.71-2.13
-    assert inverted.accuracy >= 0.97  # measured 0.975-0.992
+    assert inverted.per_snapshot > assisted.per_snapshot  # measured 1.60-1.72
+    assert inverted.accuracy >= 0.97  # measured 0.986-0.993
     assert inverted.accuracy >= majority.accuracy - 0.01  # interleaving noise of a run
     mixed = _by_rule(figures, "demo", "mixed")
-    assert mixed["assisted"].accuracy >= mixed["majority"].accuracy + 0.02  # 0.98-0.99 : 0.91-0.94
-    assert mixed["assisted"].per_snapshot <= 2.0  # measured 1.47-1.74 (majority 2.28-2.30)
+    assert mixed["assisted"].accuracy >= mixed["majority"].accuracy + 0.02  # 0.98+ : 0.90-0.94
+    assert mixed["assisted"].per_snapshot <= 1.9  # measured 1.36-1.41 (majority 2.28-2.31)
 
 
 def test_assisted_figures_on_the_real_photos(figures: list[Result]) -> None:
+    """trax-sample from an empty database: what is learnt comes from the verdicts as they
+    arrive (1.21-1.28 verdicts a snapshot summed over 5 runs, a single run's sd 0.06-0.14;
+    the issue's target 1.35), and after the demo's history."""
     cold, warm = _by_rule(figures, "trax", "p0.9"), _by_rule(figures, WARM_TRAX, "p0.9")
     assert cold["assisted"].resolved == warm["assisted"].resolved == 200  # 2 runs of 100
-    # A fresh database has no history: the conservative default spends verdicts.
-    assert cold["assisted"].per_snapshot <= 2.15  # measured 1.83-1.99 (majority 2.15-2.20)
-    assert cold["assisted"].accuracy >= 0.97  # measured 0.990-1.000
-    assert cold["assisted, model inverted"].accuracy >= 0.96  # measured 0.978-0.993
-    # After the demo's history the prior and the reviewers are known.
-    assert warm["assisted"].per_snapshot <= 1.6  # measured 1.21-1.30 (quiet machine)
-    assert warm["assisted"].accuracy >= 0.975  # measured 0.988-1.000
+    assert cold["assisted"].per_snapshot <= 1.5  # measured 1.18-1.33 (majority 2.15-2.20)
+    assert cold["assisted"].accuracy >= 0.98  # measured 0.99-1.00
+    assert cold["assisted"].accuracy >= cold["majority"].accuracy - 0.01
+    inverted = cold["assisted, model inverted"]
+    assert inverted.accuracy >= cold["majority"].accuracy - 0.02  # 2 runs: noise 0.01
+    assert warm["assisted"].per_snapshot <= 1.5  # measured 1.23-1.28 (5-run sums)
+    assert warm["assisted"].accuracy >= 0.975  # measured 0.99-1.00
     assert warm["assisted"].accuracy >= warm["majority"].accuracy - 0.01
-    mixed = _by_rule(figures, WARM_TRAX, "mixed")
-    assert mixed["assisted"].accuracy >= mixed["majority"].accuracy  # 0.99 : 0.94-0.95
+    for catalog in ("trax", WARM_TRAX):
+        mixed = _by_rule(figures, catalog, "mixed")
+        assert mixed["assisted"].accuracy >= mixed["majority"].accuracy  # 0.98+ : 0.93-0.95
+
+
+def test_assisted_figures_on_look_alike_packs() -> None:
+    """grocery-train from an empty database (21 look-alike products, 601 photos, 10% put in
+    another product's folder), one run: 5-run sums of 1.29-1.38 verdicts a snapshot (a single
+    run's sd 0.04) at accuracy 0.993, against the majority's 2.18 at 0.97-0.98; the issue's
+    target 1.6."""
+    if not GROCERY.is_dir():
+        pytest.skip(f"{GROCERY} is absent; it is always present in CI")
+    results = run_suite(Suite(catalogs=["grocery"], crowds=["p0.9"]), Options(repeats=1),
+                        echo=False)  # fmt: skip
+    at_09 = _by_rule(results, "grocery", "p0.9")
+    majority, assisted = at_09["majority"], at_09["assisted"]
+    assert majority.resolved == assisted.resolved == 601
+    assert assisted.per_snapshot <= 1.75
+    assert assisted.accuracy >= majority.accuracy - 0.01  # a run's noise: sd 0.006
+    inverted = at_09["assisted, model inverted"]
+    assert inverted.per_snapshot > assisted.per_snapshot
+    assert inverted.accuracy >= majority.accuracy - 0.015
