@@ -295,6 +295,8 @@ def _vote(
     if assignment["is_match"] is not None:
         raise AlreadyAnswered()
     if assignment["released"]:
+        if moves.moved_away(session, snapshot_id, username, session_id):
+            raise moves.MovedAway()  # moved, then undone: the hand-out came back released
         raise NotInSession("Session expired; start a new one")
     # Count the answer on the session first: it locks the session row (lock order) and,
     # because it changes a counter, its rowcount is reliable on MySQL-protocol servers.

@@ -17,7 +17,6 @@ from service.config import Settings
 from tests.lead.conftest import LEAD, Desk, lead
 from tests.qa.conftest import QA, Clock, user
 
-MODEL = "pack-features:1"  # the default embedder's, which the desk's suspects are scored by
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -158,6 +157,22 @@ def test_open_reservations_are_released_and_a_late_verdict_is_a_409(
     # bob may start again at once, and alice too: the moved snapshot is theirs to judge again
     assert first in [s["snapshot_id"] for s in qa.start("bob").json()["snapshots"]]
     assert qa.start("alice").status_code == 201
+
+
+def test_a_verdict_on_a_hand_out_a_move_took_and_an_undo_gave_back_is_a_409(
+    make_desk: Callable[..., Desk],
+) -> None:
+    """The undo brings the withdrawn hand-out back released (its reviewer never gets it
+    again): a verdict the reviewer sends for it is the 409 of a move, not "session expired"."""
+    desk = make_desk(snapshots=2, products=2, qa_session_size=2)
+    qa = desk.qa
+    first, second = sorted(qa.snapshot_ids)
+    alice = qa.start("alice").json()
+    assert desk.move(first, desk.other_upc(first)).status_code == 200
+    assert desk.undo(first).status_code == 200
+    late = qa.answer("alice", alice["session_id"], first, True)
+    assert late.status_code == 409 and "moved" in late.json()["error"]
+    assert qa.answer("alice", alice["session_id"], second, True).status_code == 200
 
 
 def test_undo_restores_the_product_and_the_qa_state_held(make_desk: Callable[..., Desk]) -> None:
