@@ -144,7 +144,7 @@ def _check_embedder(settings: Settings) -> None:
     from service.similarity.embedding.embedders import EmbedderError, create_embedder
 
     try:
-        create_embedder(settings.embedder, settings.model_dir)
+        create_embedder(settings.embedder, settings.model_dir, load=False)
     except EmbedderError as exc:
         raise ConfigError("EMBEDDER", str(exc)) from exc
 

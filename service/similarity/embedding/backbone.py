@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -56,46 +57,72 @@ def read_manifest(model_dir: Path, name: str) -> tuple[Path, dict]:
 
 
 class Backbone:
-    """Features from an ONNX image model; inference in batches of BATCH views."""
+    """Features from an ONNX image model; inference in batches of BATCH views.
 
-    def __init__(self, model_dir: Path, name: str, threads: int = THREADS) -> None:
+    The manifest and checksum are checked when it is made; onnxruntime and the model are
+    loaded only at the first inference (`load=False`), so a process that never embeds (a web
+    process busy with jobs, the supervisor) never pays their 100 MB."""
+
+    def __init__(
+        self, model_dir: Path, name: str, threads: int = THREADS, load: bool = True
+    ) -> None:
         if not NAME_PATTERN.fullmatch(name):
             raise ModelError(f"bad model name {name!r}: lower-case letters, digits, . _ -")
-        import onnxruntime
-
-        path, manifest = read_manifest(model_dir, name)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        try:
-            self._session = onnxruntime.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"{path} cannot be loaded: {exc}") from exc
-        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        shape = inputs[0].shape if len(inputs) == 1 else []
-        if len(shape) != 4 or shape[1] != 3:
-            raise ModelError(f"{path}: needs one input (N, 3, H, W), not {shape or inputs}")
-        if (
-            len(outputs) != 1
-            or len(outputs[0].shape) != 2
-            or not isinstance(outputs[0].shape[1], int)
-        ):
-            raise ModelError(f"{path}: needs one output (N, D)")
-        fixed = shape[2] if isinstance(shape[2], int) else None
-        self._input = inputs[0].name
+        self._path, manifest = read_manifest(model_dir, name)
+        self._threads = threads
+        self._session = None
+        self._lock = threading.Lock()
         self.name = name
         self.version = str(manifest["version"])
-        self.dimension = int(outputs[0].shape[1])
-        # the side it was built for: a fixed input size, else the manifest's working size
-        self.side = int(fixed or manifest.get("side") or 224)
+        self.dimension = int(manifest.get("dimension") or 0)
+        self.side = int(manifest.get("side") or 224)
+        if load or not self.dimension:
+            self._load()
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._session is not None:
+                return self._session
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.inter_op_num_threads = 1
+            path = self._path
+            try:
+                session = onnxruntime.InferenceSession(
+                    str(path), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:  # onnxruntime raises its own untyped errors
+                raise ModelError(f"{path} cannot be loaded: {exc}") from exc
+            inputs, outputs = session.get_inputs(), session.get_outputs()
+            shape = inputs[0].shape if len(inputs) == 1 else []
+            if len(shape) != 4 or shape[1] != 3:
+                raise ModelError(f"{path}: needs one input (N, 3, H, W), not {shape or inputs}")
+            if (
+                len(outputs) != 1
+                or len(outputs[0].shape) != 2
+                or not isinstance(outputs[0].shape[1], int)
+            ):
+                raise ModelError(f"{path}: needs one output (N, D)")
+            dimension = int(outputs[0].shape[1])
+            if self.dimension and dimension != self.dimension:
+                raise ModelError(
+                    f"{path}: {dimension} features, its manifest says {self.dimension}"
+                )
+            self.dimension = dimension
+            if isinstance(shape[2], int):  # a fixed input size wins over the manifest's
+                self.side = int(shape[2])
+            self._input = inputs[0].name
+            self._session = session
+            return session
 
     def run(self, views: np.ndarray) -> np.ndarray:
         """Raw features (n, D) of uint8 views (n, side, side, 3)."""
+        session = self._session or self._load()
         out = np.empty((len(views), self.dimension), dtype=np.float32)
         for start in range(0, len(views), BATCH):
             chunk = views[start : start + BATCH].astype(np.float32).transpose(0, 3, 1, 2)
-            (found,) = self._session.run(None, {self._input: np.ascontiguousarray(chunk)})
+            (found,) = session.run(None, {self._input: np.ascontiguousarray(chunk)})
             out[start : start + len(chunk)] = found.reshape(len(chunk), -1)
         return out

@@ -124,9 +124,10 @@ class PackFeatures:
         return out
 
 
-def create_embedder(spec: str, model_dir: Path | str = "var/models") -> Embedder:
+def create_embedder(spec: str, model_dir: Path | str = "var/models", load: bool = True) -> Embedder:
     """The embedder an `EMBEDDER` value names: `default` (= `onnx:efficientnet-lite0`),
-    `onnx:NAME` (MODEL_DIR/NAME.onnx) or `pack-features`."""
+    `onnx:NAME` (MODEL_DIR/NAME.onnx) or `pack-features`. `load=False` checks the model's
+    manifest and checksum now and loads the network at its first use."""
     if spec == PackFeatures.name:
         return PackFeatures()
     if spec == "default":
@@ -134,7 +135,7 @@ def create_embedder(spec: str, model_dir: Path | str = "var/models") -> Embedder
     kind, _, name = spec.partition(":")
     if kind == "onnx" and name:
         try:
-            return Recognition(Backbone(Path(model_dir), name))
+            return Recognition(Backbone(Path(model_dir), name, load=load))
         except ModelError as exc:
             raise EmbedderError(f"EMBEDDER={spec}: {exc}") from exc
     raise EmbedderError(f"unknown EMBEDDER {spec!r}; use 'default', 'onnx:NAME' or 'pack-features'")

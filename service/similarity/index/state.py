@@ -136,7 +136,7 @@ class Similarity:
 
     @classmethod
     def create(cls, settings: Settings, dialect: str) -> Similarity:
-        embedder = create_embedder(settings.embedder, settings.model_dir)
+        embedder = create_embedder(settings.embedder, settings.model_dir, load=False)
         return cls(embedder, dialect, settings.max_image_pixels, MATRIX_MIN_ROWS)
 
 

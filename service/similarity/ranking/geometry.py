@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from types import ModuleType
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -27,21 +27,32 @@ REPROJECTION = 5.0  # RANSAC: pixels a match may stray from the homography
 # Names the settings above in the pair cache (snapshot_matches.matcher): change it with them.
 MATCHER = "sift500-300-r75:1"
 
-cv2.setNumThreads(1)  # one picture is small; parallelism comes from the callers' threads
 _local = threading.local()
 
 
-def _detector() -> cv2.SIFT:
+def _cv2() -> ModuleType:
+    """OpenCV, imported at first use: a process that never checks a picture (a web process
+    busy with jobs) does not carry its 25 MB."""
+    import cv2
+
+    if not getattr(_local, "configured", False):
+        cv2.setNumThreads(1)  # one picture is small; parallelism comes from the callers
+        _local.configured = True
+    return cv2
+
+
+def _detector():  # type: ignore[no-untyped-def]
     """OpenCV's detector and matcher objects are not shared between threads."""
     found = getattr(_local, "sift", None)
     if found is None:
-        found = _local.sift = cv2.SIFT_create(nfeatures=MAX_FEATURES)
+        found = _local.sift = _cv2().SIFT_create(nfeatures=MAX_FEATURES)
     return found
 
 
-def _matcher() -> cv2.BFMatcher:
+def _matcher():  # type: ignore[no-untyped-def]
     found = getattr(_local, "matcher", None)
     if found is None:
+        cv2 = _cv2()
         found = _local.matcher = cv2.BFMatcher(cv2.NORM_L2)
     return found
 
@@ -62,6 +73,7 @@ class LocalFeatures:
 
 def local_features(image: Image.Image) -> LocalFeatures:
     grey = np.asarray(image.convert("L"))
+    cv2 = _cv2()
     scale = SIDE / max(grey.shape)
     size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -85,5 +97,6 @@ def inliers(a: LocalFeatures, b: LocalFeatures) -> int:
         return 0
     source = a.points[[m.queryIdx for m in good]]
     target = b.points[[m.trainIdx for m in good]]
+    cv2 = _cv2()
     homography, mask = cv2.findHomography(source, target, cv2.RANSAC, REPROJECTION)
     return 0 if homography is None or mask is None else int(mask.sum())
