@@ -18,7 +18,6 @@ from tests.lead.conftest import LEAD, Desk, lead
 from tests.qa.conftest import QA, Clock, user
 
 
-
 @pytest.fixture(params=["sqlite", "mariadb"])
 def qa_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     """Each test here runs on both engines."""

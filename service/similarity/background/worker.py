@@ -4,8 +4,9 @@ suspicion scores complete and fresh.
 
 Each round embeds a batch of every kind of stored image that lacks a raw vector, projects
 raw vectors the active projection has not seen, refits the projection when the labels have
-changed enough (checked at most every REFIT_CHECK seconds), then rescores a batch of missing
-or stale suspicion scores; it pauses only when a round found nothing to do.
+changed enough (checked at most every REFIT_CHECK seconds, and only in a round that found
+nothing to embed), then rescores a batch of missing or stale suspicion scores; it pauses only
+when a round found nothing to do.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ async def run_round(services: Services, rounds: Rounds) -> int:
     for kind in KINDS:
         progress = await embed_missing(services, kind, rounds.skips.setdefault(kind, set()))
         work += progress.embedded + progress.failed
+    embedding = work > 0
     current = await current_for(services)
     for kind in KINDS:
         work += await project_missing(services, kind, current)
-    if time.monotonic() - rounds.refit_checked >= REFIT_CHECK:
+    # Not while a bulk load is being embedded: one fit on all of it, not one per minute of it
+    if not embedding and time.monotonic() - rounds.refit_checked >= REFIT_CHECK:
         rounds.refit_checked = time.monotonic()
         work += int(await refit_if_due(services) is not None)
     work += await suspects.rescore(services)
