@@ -25,7 +25,7 @@ rule's on the same draws with the standard error of that difference: the run-to-
 
     python -m scripts.simulate                    # every catalog, crowd and rule
     python -m scripts.simulate --catalog trax --crowd mixed
-    EMBEDDER=combined:efficientnet-lite0 python -m scripts.simulate --catalog grocery
+    EMBEDDER=pack-features python -m scripts.simulate --catalog grocery
     python -m scripts.simulate --url http://127.0.0.1:8001 --qas 10 --accuracy 0.9
         # one run against a running, seeded server (whatever rule it runs); the truth is
         # read from DATABASE_URL

@@ -61,8 +61,8 @@ def _names(root: Path) -> dict[str, str]:
 
 
 async def import_catalog(services: Services, root: Path) -> ImportReport:
-    """Store `root`'s products and snapshots (embedding is left to the caller: `reembed` or
-    the background catch-up do it in batches)."""
+    """Store `root`'s products and snapshots without telling the catalog's listeners (the
+    caller embeds in batches: `import-catalog` runs `reembed`, a server its catch-up)."""
     if not (root / "products").is_dir() and not (root / "snapshots").is_dir():
         raise NotFound(f"{root} has neither a products/ nor a snapshots/ folder")
     report = ImportReport()
@@ -82,7 +82,7 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
                     upc=upc,
                     name=names.get(upc, upc),
                     image=path.read_bytes(),
-                    embed=False,  # in batches afterwards (reembed) or by the catch-up
+                    notify=False,
                 )
                 report.products_added += 1
             except Conflict:
@@ -100,7 +100,7 @@ async def import_catalog(services: Services, root: Path) -> ImportReport:
                     image=path.read_bytes(),
                     source=f"{upc}/{path.name}",
                     dedupe=True,
-                    embed=False,
+                    notify=False,
                 )
                 if added.created:
                     report.snapshots_added += 1

@@ -9,9 +9,8 @@ import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import Meta
 
-UPC = Annotated[
-    str, Meta(pattern=r"^[0-9]{8,14}$", description="Universal Product Code: 8 to 14 digits")
-]
+from service.http.schema import UPC
+
 ProductName = Annotated[str, Meta(min_length=1, max_length=200)]
 FileName = Annotated[str, Meta(max_length=255)]
 

@@ -36,7 +36,11 @@ async def seed_catalog(
         for product, pack in zip(products, packs, strict=True):
             try:
                 await store.create_product(
-                    services, upc=product.upc, name=product.name, image=demo.png(pack), embed=False
+                    services,
+                    upc=product.upc,
+                    name=product.name,
+                    image=demo.png(pack),
+                    notify=False,
                 )
                 added_products += 1
             except Conflict:
@@ -53,7 +57,7 @@ async def seed_catalog(
                     image=await future,
                     source=f"demo/{products[snapshot.product_index].upc}/{snapshot.number:02d}.jpg",
                     dedupe=True,
-                    embed=False,  # the similarity catch-up embeds them in batches
+                    notify=False,  # the similarity catch-up embeds them in batches
                 )
                 added_snapshots += added.created
                 # Also for a snapshot found by dedupe: a crashed earlier run may have stored

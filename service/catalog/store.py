@@ -7,12 +7,12 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-from service.catalog.images import ImageInfo, inspect_upload
+from service.catalog import hooks
 from service.clock import utcnow
 from service.db import IntegrityError, Row
 from service.errors import Conflict, NotFound
+from service.image_info import ImageInfo, inspect_upload
 from service.services import Services
-from service.similarity.hooks import embed_product, embed_snapshot
 
 MAX_PAGE = 500
 
@@ -33,10 +33,10 @@ async def get_product(services: Services, upc: str) -> Row:
 
 
 async def create_product(
-    services: Services, *, upc: str, name: str, image: bytes, embed: bool = True
+    services: Services, *, upc: str, name: str, image: bytes, notify: bool = True
 ) -> Row:
-    """A new product; `embed=False` (bulk loads) leaves its embedding to the similarity
-    catch-up, which embeds in batches."""
+    """A new product. The catalog's listeners hear of it (`hooks`: similarity embeds it);
+    `notify=False` (bulk loads) leaves that to their background catch-up, in batches."""
     if await services.db.fetch_value("catalog_product_id", {"upc": upc}) is not None:
         raise Conflict(f"a product with UPC {upc} already exists")
     info, key = await store_image(services, image)
@@ -54,8 +54,8 @@ async def create_product(
     except IntegrityError:  # a concurrent request created it first
         raise Conflict(f"a product with UPC {upc} already exists") from None
     row = await get_product(services, upc)
-    if embed:  # never raises: an image it cannot embed is left to the similarity catch-up
-        await embed_product(services, row["id"], image)
+    if notify:  # listeners never raise: what they cannot do, their catch-up does
+        await hooks.product_stored(services, row["id"], image)
     return row
 
 
@@ -88,11 +88,11 @@ async def add_snapshot(
     image: bytes,
     source: str | None = None,
     dedupe: bool = False,
-    embed: bool = True,
+    notify: bool = True,
 ) -> AddedSnapshot:
     """Store a snapshot of a product. With `dedupe`, identical bytes already attributed to
-    the same product are not added again (the importer's idempotence); with `embed=False`
-    (bulk loads) its embedding and score are left to the similarity catch-up."""
+    the same product are not added again (the importer's idempotence); with `notify=False`
+    (bulk loads) the listeners are not told (their catch-up finds it)."""
     settings = services.settings
     info = await inspect_upload(image, settings.max_upload_bytes, settings.max_image_pixels)
     if dedupe:
@@ -118,8 +118,8 @@ async def add_snapshot(
     )
     assert result.lastrowid is not None
     snapshot_id = int(result.lastrowid)
-    if embed:
-        await embed_snapshot(services, snapshot_id, image)  # never raises (see create_product)
+    if notify:
+        await hooks.snapshot_stored(services, snapshot_id, image)  # listeners never raise
     return AddedSnapshot(snapshot_id, created=True)
 
 

@@ -21,7 +21,7 @@ from litestar.params import Parameter
 
 from service.http.assets import asset_response
 from service.http.schema import ErrorBody, RowId
-from service.qa.http import qa_username
+from service.http.users import qa_username
 from service.services import Services
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"

@@ -9,6 +9,7 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from litestar.params import Parameter
+from msgspec import Meta
 
 MAX_ROW_ID = 2**63 - 1  # a larger path id is a 400, not a database overflow
 
@@ -59,3 +60,8 @@ def json_body_operation(struct: type, description: str) -> type[Operation]:
             )
 
     return JSONBodyOperation
+
+
+UPC = Annotated[
+    str, Meta(pattern=r"^[0-9]{8,14}$", description="Universal Product Code: 8 to 14 digits")
+]

@@ -16,6 +16,7 @@ from service.catalog.models import Snapshot
 from service.clock import utcnow
 from service.errors import InvalidInput, PreconditionRequired
 from service.http.schema import MAX_ROW_ID, RowId, error_responses, json_body_operation
+from service.http.users import qa_username
 from service.lead import desk, moves, relabel
 from service.lead.models import (
     MovePage,
@@ -26,7 +27,6 @@ from service.lead.models import (
     SuspectPage,
     UndoRequest,
 )
-from service.qa.http import qa_username
 from service.services import Services
 from service.strict_json import duplicate_key
 

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from service.catalog.models import UPC, Votes
+from service.catalog.models import Votes
+from service.http.schema import UPC
 
 Status = Literal["pending", "match", "mismatch"]
 Reason = Annotated[str, Meta(min_length=1, max_length=500)]

@@ -1,5 +1,5 @@
-"""The similarity side of a move, in one place so that it is easy to re-point when the
-similarity internals change.
+"""The similarity side of a move, through the catalog's hooks and QA's scoring model (lead
+imports nothing of similarity).
 
 A move changes the snapshot's label at once for everything that reads attributions in SQL
 (suggestions weigh neighbours by their current product and status). Its own suspicion score
@@ -15,34 +15,18 @@ while it stands).
 
 from __future__ import annotations
 
-import structlog
-
+from service.catalog import hooks
+from service.qa import scoring
 from service.services import Services
-from service.similarity.index import store
-from service.similarity.index.state import current_for
-from service.similarity.ranking import suspects
-
-log = structlog.get_logger(__name__)
 
 
 async def model(services: Services) -> str:
-    """The model whose suspicion scores the desk reads (`snapshot_suspicion.model`): the
-    active projection's."""
-    return (await current_for(services)).model
+    """The model whose suspicion scores the desk reads (`snapshot_suspicion.model`)."""
+    return await scoring.model_name(services)
 
 
-async def rescore(services: Services, snapshot_id: int) -> bool:
-    """Score the snapshot's suspicion for its new attribution; False (logged) if it has no
-    embedding yet or scoring failed: the background catch-up scores it then. Never raises."""
-    try:
-        current = await current_for(services)
-        vector = await services.db.read(
-            lambda session: store.stored_vector(session, "snapshot", snapshot_id, current.model)
-        )
-        if vector is None:
-            return False
-        await suspects.score_snapshot(services, snapshot_id, vector)
-    except Exception as exc:
-        log.warning("moved snapshot not rescored", snapshot_id=snapshot_id, error=str(exc))
-        return False
-    return True
+async def rescore(services: Services, snapshot_id: int) -> None:
+    """Tell the catalog's listeners (similarity rescoring its suspicion) that the snapshot's
+    attribution changed. Never raises: should a listener fail, its background work redoes
+    any score taken under another attribution."""
+    await hooks.snapshot_relabelled(services, snapshot_id)

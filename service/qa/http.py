@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
-from litestar.params import HeaderParameter
 from litestar.response import Stream
 
 from service.errors import InvalidInput
 from service.http.schema import RowId, error_responses, json_body_operation
-from service.qa import assisted, reports, sessions
+from service.http.users import qa_username
+from service.qa import assisted, reports, scoring, sessions
 from service.qa.models import (
     LeaderboardEntry,
     QASession,
@@ -23,28 +22,7 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
-from service.similarity.index.state import current_for
 from service.strict_json import duplicate_key
-
-_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
-_USERNAME_RULE = "1 to 64 letters, digits, '.', '_' or '-'"
-
-
-def qa_username(
-    username: Annotated[
-        str | None,
-        HeaderParameter(
-            name="username", required=False, description=f"The QA user: {_USERNAME_RULE}"
-        ),
-    ] = None,
-) -> str:
-    """The `username` header every /qa request carries."""
-    if username is None or username == "":
-        raise InvalidInput(f"the 'username' header is required ({_USERNAME_RULE})")
-    if not _USERNAME.fullmatch(username):
-        raise InvalidInput(f"the 'username' header must be {_USERNAME_RULE}")
-    return username
-
 
 _USER = "Missing or invalid `username` header"
 # Row ids are positive 64-bit integers; a larger path id is a 400, not a database overflow.
@@ -74,7 +52,7 @@ async def _rules(services: Services) -> sessions.Rules:
     if settings.qa_consensus != "assisted":
         return sessions.Rules.from_settings(settings)
     # The assisted rule's prior reads the suspicion scores of the active projection.
-    return sessions.Rules.from_settings(settings, model=(await current_for(services)).model)
+    return sessions.Rules.from_settings(settings, model=await scoring.model_name(services))
 
 
 def _verdict(body: bytes) -> Verdict:

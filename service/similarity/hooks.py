@@ -1,12 +1,14 @@
-"""What other features call when they store an image: embed it and write it beside its row.
+"""Similarity's listeners on the catalog's hooks (registered by `connect`):
 
     await embed_product(services, product_id, image_bytes)
     await embed_snapshot(services, snapshot_id, image_bytes)   # also scores its suspicion
+    await rescore_snapshot(services, snapshot_id)              # its attribution changed
 
-Call them after the image's row is committed, with the bytes. They never raise: an image
-that cannot be embedded is logged and left to the background catch-up
-(`background/worker.py`), which embeds every stored image that lacks an embedding.
-Store-visit images are embedded by the catch-up alone, never on the job pipeline's path.
+The catalog calls them after the image's row is committed. They never raise: what they
+cannot do is logged and left to the background catch-up (`background/worker.py`), which
+embeds every stored image that lacks an embedding and rescores any score taken under another
+attribution. Store-visit images are embedded by the catch-up alone, never on the job
+pipeline's path.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import structlog
 from service.services import Services
 from service.similarity.background.catchup import save
 from service.similarity.embedding.decode import embed_bytes
+from service.similarity.index import store
 from service.similarity.index.state import current_for, similarity_for
 from service.similarity.ranking import suspects
 
@@ -53,5 +56,22 @@ async def embed_snapshot(services: Services, snapshot_id: int, image: bytes) -> 
         await suspects.score_snapshot(services, snapshot_id, vector)
     except Exception as exc:
         log.warning("snapshot not embedded", snapshot_id=snapshot_id, error=str(exc))
+        return False
+    return True
+
+
+async def rescore_snapshot(services: Services, snapshot_id: int) -> bool:
+    """Score a snapshot's suspicion again for its new attribution; False (logged) if it has
+    no embedding yet or scoring failed."""
+    try:
+        current = await current_for(services)
+        vector = await services.db.read(
+            lambda session: store.stored_vector(session, "snapshot", snapshot_id, current.model)
+        )
+        if vector is None:
+            return False
+        await suspects.score_snapshot(services, snapshot_id, vector)
+    except Exception as exc:
+        log.warning("relabelled snapshot not rescored", snapshot_id=snapshot_id, error=str(exc))
         return False
     return True

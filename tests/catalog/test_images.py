@@ -8,8 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from service.catalog.images import inspect_image
 from service.errors import InvalidInput, TooLarge
+from service.image_info import inspect_image
 from tests.catalog.conftest import image_bytes
 
 LIMIT = 10 * 1024 * 1024

@@ -1,6 +1,6 @@
-"""The similarity component: registers QA_PRIORITY=suspects and, where this process runs
-background work (WORKER_ENABLED, the primary process), keeps vectors, the projection and
-suspicion scores complete and fresh.
+"""The similarity component: plugs similarity into the service (`connect`) and, where this
+process runs background work (WORKER_ENABLED, the primary process), keeps vectors, the
+projection and suspicion scores complete and fresh.
 
 Each round embeds a batch of every kind of stored image that lacks a raw vector, projects
 raw vectors the active projection has not seen, refits the projection when the labels have
@@ -24,11 +24,10 @@ from service.services import Services
 from service.similarity.background.catchup import Key, embed_missing, project_missing
 from service.similarity.background.offload import EmbeddingProcess
 from service.similarity.background.refit import refit_if_due
+from service.similarity.connect import connect
 from service.similarity.index.state import current_for, similarity_for
 from service.similarity.index.store import KINDS
-from service.similarity.qa_priority import register_suspects_picker
 from service.similarity.ranking import suspects
-from service.similarity.reports import register_reports
 
 log = structlog.get_logger(__name__)
 
@@ -83,9 +82,8 @@ async def _loop(services: Services) -> None:
 
 @asynccontextmanager
 async def similarity_component(services: Services) -> AsyncIterator[None]:
-    # fails at start on a bad EMBEDDER or a model not built
-    register_suspects_picker(similarity_for(services).raw_model)
-    register_reports(services)
+    similarity_for(services)  # fails at start on a bad EMBEDDER or a network not built
+    connect(services)
     if not (services.settings.worker_enabled and services.primary):
         yield
         return

@@ -9,11 +9,10 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
-from service.catalog.images import inspect_upload
-from service.catalog.models import UPC
-from service.http.schema import RowId, error_responses
+from service.http.schema import UPC, RowId, error_responses
 from service.http.uploads import UPLOAD_ERROR_HANDLERS, check_upload_size
-from service.qa.http import qa_username
+from service.http.users import qa_username
+from service.image_info import inspect_upload
 from service.services import Services
 from service.similarity.http import lookups
 from service.similarity.http.models import (

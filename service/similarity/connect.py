@@ -1,17 +1,43 @@
-"""What similarity adds to other features' answers, registered when the component starts:
-the embedding backlog in /metrics and how far a job's images are embedded in its report."""
+"""What similarity plugs into the rest of the service when it starts (nothing imports
+similarity; it registers here):
+
+- the catalog's hooks: embed a stored product or snapshot, rescore a relabelled snapshot;
+- QA: the model whose suspicion scores it reads, and QA_PRIORITY=suspects;
+- reports: the embedding backlog in /metrics, a job's embedding in its report.
+"""
 
 from __future__ import annotations
 
+from service.catalog import hooks as catalog_hooks
 from service.db import Session
 from service.http import metrics
 from service.jobs import extensions
+from service.qa import scoring
 from service.services import Services
+from service.similarity import hooks
 from service.similarity.background.catchup import job_image_share
-from service.similarity.index.state import similarity_for
+from service.similarity.index.state import current_for, similarity_for
+from service.similarity.qa_priority import register_suspects_picker
 
 
-def register_reports(services: Services) -> None:
+async def _active_model(services: Services) -> str:
+    return (await current_for(services)).model
+
+
+def connect(services: Services) -> None:
+    """Register every listener and provider (a later call replaces the earlier ones)."""
+    catalog_hooks.register(
+        "similarity",
+        product_stored=hooks.embed_product,
+        snapshot_stored=hooks.embed_snapshot,
+        snapshot_relabelled=hooks.rescore_snapshot,
+    )
+    scoring.register_model(_active_model)
+    register_suspects_picker(similarity_for(services).raw_model)
+    _register_reports(services)
+
+
+def _register_reports(services: Services) -> None:
     similarity = similarity_for(services)
     share = job_image_share(services)
 

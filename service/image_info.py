@@ -1,4 +1,5 @@
-"""Uploaded image bytes: decoded whole with Pillow, checked, described.
+"""Uploaded image bytes (catalog uploads, searches): decoded whole with Pillow, checked,
+described.
 
 The decode draws the image's pixels from the process's pixel budget (`service.imaging`):
 `inspect_upload` awaits its turn on the event loop, then decodes on the decode threads; past
