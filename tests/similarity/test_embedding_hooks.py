@@ -8,9 +8,11 @@ from datetime import datetime
 import pytest
 
 from service.catalog import demo, store
+from service.catalog import hooks as catalog_hooks
 from service.config import Settings
 from service.services import Services
 from service.similarity import hooks
+from service.similarity.connect import connect
 from service.similarity.background.catchup import count_missing, embed_missing
 from service.similarity.background.worker import Rounds, run_round, similarity_component
 from service.similarity.index.state import current_for
@@ -19,14 +21,11 @@ from tests.similarity.conftest import add_job_image, run
 
 @pytest.fixture(autouse=True)
 def uploads_without_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Catalog uploads call the hooks themselves; here they must not, so that these tests
-    start from images stored without an embedding (as after a failed hook)."""
-
-    async def skip(*args: object) -> bool:
-        return False
-
-    monkeypatch.setattr(store, "embed_product", skip)
-    monkeypatch.setattr(store, "embed_snapshot", skip)
+    """Nobody listens to the catalog here (an app started by an earlier test may have
+    registered similarity), so these tests start from images stored without an embedding,
+    as after a failed hook."""
+    for listeners in ("_product_stored", "_snapshot_stored", "_snapshot_relabelled"):
+        monkeypatch.setattr(catalog_hooks, listeners, {})
 
 
 def photo(index: int, seed: int = 3) -> bytes:
@@ -61,6 +60,19 @@ def test_hooks_store_embeddings_and_score_the_snapshot(demo_settings: Settings) 
         assert await count_missing(services, "job_image") == 1
         assert (await embed_missing(services, "job_image")).embedded == 1
         assert await count_missing(services, "job_image") == 0
+
+    run(demo_settings, scenario)
+
+
+def test_an_upload_is_embedded_and_scored_once_similarity_is_connected(
+    demo_settings: Settings,
+) -> None:
+    async def scenario(services: Services) -> None:
+        before = await store.add_snapshot(services, product_id=3, image=photo(2))
+        assert await counts(services, before.snapshot_id) == (0, 0)
+        connect(services)
+        after = await store.add_snapshot(services, product_id=3, image=photo(4))
+        assert await counts(services, after.snapshot_id) == (1, 1)
 
     run(demo_settings, scenario)
 

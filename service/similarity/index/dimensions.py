@@ -20,6 +20,21 @@ import re
 from service.db import Session
 
 TABLES = ("product_embeddings", "snapshot_embeddings", "job_image_embeddings")
+# table -> (DROP query, CREATE query): literal names, so a grep finds every user of a query
+_DDL = {
+    "product_embeddings": (
+        "similarity_resize_drop_product_embeddings",
+        "similarity_resize_create_product_embeddings",
+    ),
+    "snapshot_embeddings": (
+        "similarity_resize_drop_snapshot_embeddings",
+        "similarity_resize_create_snapshot_embeddings",
+    ),
+    "job_image_embeddings": (
+        "similarity_resize_drop_job_image_embeddings",
+        "similarity_resize_create_job_image_embeddings",
+    ),
+}
 _VECTOR = re.compile(r"^\s*vector\s*\(\s*(\d+)", re.IGNORECASE)
 MAX_DIMENSION = 16_000  # SingleStore's limit for a VECTOR column
 
@@ -65,9 +80,10 @@ def resize(session: Session, dimension: int) -> None:
     if not 1 <= dimension <= MAX_DIMENSION:
         raise DimensionMismatch(f"a VECTOR column holds 1 to {MAX_DIMENSION} dimensions")
     for table in TABLES:
+        drop, create = _DDL[table]
         column_type = _column_types(session).get(table)
         if column_type is not None:
             if declared(column_type) in (None, dimension):
                 continue  # made already (or a type of any size: the MySQL stand-in)
-            session.execute(f"similarity_resize_drop_{table}")
-        session.execute(f"similarity_resize_create_{table}", {"dimension": int(dimension)})
+            session.execute(drop)
+        session.execute(create, {"dimension": int(dimension)})

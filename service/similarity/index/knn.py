@@ -24,8 +24,8 @@ from service.similarity.index.matrix import View, top_k
 from service.similarity.index.state import Similarity
 from service.similarity.index.vectors import pack
 
-# Each kind: (named SQL for the search, detail query for ids found in memory, id column).
-_KINDS = {
+# Per kind: (named SQL for the search, detail query for ids found in memory, id column).
+_QUERIES = {
     "snapshot": ("similarity_nearest_snapshots", "similarity_snapshots_by_ids", "snapshot_id"),
     "product": ("similarity_nearest_products", "similarity_products_by_ids", "product_id"),
 }
@@ -86,7 +86,7 @@ def _search(
         rows = session.fetch_all(_ANN[kind], {**params, "fetch": fetch, "search_options": options})
         if len(rows) >= k:
             return rows
-    return session.fetch_all(_KINDS[kind][0], params)
+    return session.fetch_all(_QUERIES[kind][0], params)
 
 
 def nearest(
@@ -100,7 +100,7 @@ def nearest(
 ) -> list[list[Row]]:
     """For each row of `vectors`, the k nearest stored `kind`s of `model` (rows with `score`),
     best first. Snapshot rows carry product and status; product rows upc, name and image."""
-    _, details, id_column = _KINDS[kind]
+    _, details, id_column = _QUERIES[kind]
     exclude = exclude or [None] * len(vectors)
     view = _matrix_view(similarity, session, kind, model, len(vectors))
     if view is None:

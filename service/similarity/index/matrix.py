@@ -23,7 +23,12 @@ import numpy as np
 from service.db import Session
 from service.similarity.index.vectors import stack
 
-KINDS = ("snapshot", "product")
+# The kinds searched in memory (store-visit images are searched in SQL only), and the query
+# that reads each one's rows added since a rowid.
+IN_MEMORY = {
+    "snapshot": "similarity_matrix_snapshots",
+    "product": "similarity_matrix_products",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +47,8 @@ class VectorMatrix:
     """The vectors of one kind and model, in memory, grown in place (capacity doubling)."""
 
     def __init__(self, kind: str, model: str, dimension: int) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"unknown kind {kind!r}")
+        if kind not in IN_MEMORY:
+            raise ValueError(f"no in-memory matrix for {kind!r}")
         self.kind = kind
         self.model = model
         self.dimension = dimension
@@ -63,7 +68,7 @@ class VectorMatrix:
 
     def _append(self, session: Session) -> None:
         rows = session.fetch_all(
-            f"similarity_matrix_{self.kind}s",
+            IN_MEMORY[self.kind],
             {"model": self.model, "after_rowid": self._last_rowid},
         )
         if not rows:
