@@ -12,9 +12,9 @@ from service.catalog import hooks as catalog_hooks
 from service.config import Settings
 from service.services import Services
 from service.similarity import hooks
-from service.similarity.connect import connect
 from service.similarity.background.catchup import count_missing, embed_missing
 from service.similarity.background.worker import Rounds, run_round, similarity_component
+from service.similarity.connect import connect
 from service.similarity.index.state import current_for
 from tests.similarity.conftest import add_job_image, run
 
