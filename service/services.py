@@ -7,13 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import aiohttp
 import structlog
 
 from service.config import SQL_DIR, Settings
 from service.db import Database, DatabaseUnavailable, create_engine, describe, wait_until_reachable
 from service.imaging import configure_pixel_budget, return_big_allocations
-from service.jobs.fetcher import GuardedResolver, make_session
 from service.storage import BlobStore, create_blob_store
 
 log = structlog.get_logger(__name__)
@@ -24,8 +22,6 @@ class Services:
     settings: Settings
     db: Database
     blobs: BlobStore
-    http: aiohttp.ClientSession  # image downloads (see service.jobs.fetcher)
-    resolver: GuardedResolver  # its DNS, with the SSRF check
     # The one process of the service (of WEB_CONCURRENCY) that runs the background upkeep:
     # similarity catch-up and rescoring, the QA session sweep.
     primary: bool = True
@@ -69,17 +65,6 @@ def wait_for_database(settings: Settings) -> None:
         log.info("database reachable", database=where, attempts=tries)
 
 
-def make_http_client(settings: Settings) -> tuple[aiohttp.ClientSession, GuardedResolver]:
-    """The one client for image downloads; redirects are followed by hand (SSRF checks)."""
-    resolver = GuardedResolver(allow_private=settings.allow_private_image_urls)
-    session = make_session(
-        resolver,
-        connections=max(settings.job_concurrency, 10),
-        timeout=settings.download_timeout,
-    )
-    return session, resolver
-
-
 @asynccontextmanager
 async def open_services(settings: Settings, primary: bool = True) -> AsyncIterator[Services]:
     configure_pixel_budget(settings.pixel_budget, settings.pixel_wait)
@@ -89,14 +74,9 @@ async def open_services(settings: Settings, primary: bool = True) -> AsyncIterat
     blobs = await asyncio.to_thread(
         create_blob_store, settings.storage_url, f"{settings.public_url}/images"
     )
-    http, resolver = make_http_client(settings)
     try:
-        yield Services(
-            settings=settings, db=db, blobs=blobs, http=http, resolver=resolver, primary=primary
-        )
+        yield Services(settings=settings, db=db, blobs=blobs, primary=primary)
     finally:
-        await http.close()
-        await resolver.close()  # the connector leaves a resolver it was given open
         blobs.close()
         await asyncio.to_thread(db.close)
         log.info("services closed")

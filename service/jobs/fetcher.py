@@ -26,6 +26,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from service.config import Settings
+
 from .validation import check_host
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -180,6 +182,21 @@ class SafeFetcher:
         self.resolver = resolver
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> SafeFetcher:
+        """The job worker's own download client (call inside the event loop; `close` it)."""
+        resolver = GuardedResolver(allow_private=settings.allow_private_image_urls)
+        session = make_session(
+            resolver,
+            connections=max(settings.job_concurrency, 10),
+            timeout=settings.download_timeout,
+        )
+        return cls(session, resolver, max_bytes=settings.max_image_bytes)
+
+    async def close(self) -> None:
+        await self.session.close()
+        await self.resolver.close()  # the connector leaves a resolver it was given open
 
     def _check(self, url: URL) -> None:
         """Scheme and host of one hop; an IP literal is checked here (no resolver sees it)."""

@@ -59,13 +59,12 @@ class JobWorker:
         # GPU slots bound the simulated GPU step; images in flight may exceed them by a
         # quarter, downloading and storing while they wait (see `processing`).
         self.gpu = asyncio.Semaphore(settings.job_concurrency)
+        self.fetcher = SafeFetcher.for_settings(settings)  # only this worker downloads
         self.slots = asyncio.Semaphore(
             settings.job_concurrency + prefetch(settings.job_concurrency)
         )
         self.processor = ImageProcessor(
-            fetcher=SafeFetcher(
-                services.http, services.resolver, max_bytes=settings.max_image_bytes
-            ),
+            fetcher=self.fetcher,
             blobs=services.blobs,
             max_pixels=settings.max_image_pixels,
             delay=settings.processing_delay,
@@ -186,6 +185,7 @@ class JobWorker:
         except Exception as exc:  # they expire on their own
             log.warning("releasing leases failed", error=str(exc))
             released = 0
+        await self.fetcher.close()
         log.info("job worker stopped", owner=self.owner, released=released)
 
 
