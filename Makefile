@@ -9,7 +9,7 @@ MODEL_DIR  ?= var/models
 MODEL      := $(MODEL_DIR)/efficientnet-lite0.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test test-deps lint format bench simulate loadtest \
+.PHONY: help install run serve migrate seed sql test test-deps lint format bench evaluate simulate loadtest \
         clean check-singlestore model
 
 help: ## list the targets
@@ -63,6 +63,9 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 bench: $(STAMP) ## run the benchmarks: a table and one JSON line
 	$(PY) -m scripts.bench
+
+evaluate: $(STAMP) $(MODEL) ## similarity quality against known truth (ARGS="--catalog ../shared/data/grocery-train --flip 0.1 --folds 5")
+	$(PY) -m scripts.evaluate $(ARGS)
 
 simulate: $(STAMP) ## both QA consensus rules on the same simulated verdicts, scored on the truth (ARGS="--catalog demo ...")
 	$(PY) -m scripts.simulate $(ARGS)

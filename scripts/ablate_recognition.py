@@ -4,7 +4,7 @@
 
 The catalog is imported once (10% mis-attributed), then for each variant its pictures are
 embedded and it is cross-validated (5 folds, products held out a third at a time) exactly as
-`python -m service.similarity.evaluate --folds 5` does:
+`python -m scripts.evaluate --folds 5` does:
 
 - `full`: the default (3 crops, projection, geometric re-rank);
 - `no geometric check`: the nearest packshots are not re-ranked;
@@ -36,7 +36,7 @@ from service.services import open_services
 from service.similarity.background import refit
 from service.similarity.background.reembed import reembed
 from service.similarity.embedding import embedders
-from service.similarity.evaluate import Quality, cross_validate, misattribute
+from service.similarity.quality import Quality, cross_validate, misattribute
 from service.similarity.ranking import rerank
 
 VARIANTS = ("full", "no geometric check", "no projection", "one crop")

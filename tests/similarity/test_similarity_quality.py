@@ -19,7 +19,7 @@ from service.catalog.importer import import_catalog
 from service.config import Settings
 from service.services import Services
 from service.similarity.background.reembed import reembed
-from service.similarity.evaluate import Quality, cross_validate, measure, misattribute
+from service.similarity.quality import Quality, cross_validate, measure, misattribute
 from tests.conftest import SHARED_DATA, migrated
 from tests.similarity.conftest import run, settings_in
 

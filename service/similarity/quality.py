@@ -1,21 +1,16 @@
-"""Quality of suggestions, suspects and packshot search against known truth.
-
-    python -m service.similarity.evaluate                                # the configured database
-    python -m service.similarity.evaluate --catalog DIR --flip 0.1       # DIR imported afresh
-    python -m service.similarity.evaluate --catalog DIR --flip 0.1 --folds 5   # cross-validated
-    python -m service.similarity.evaluate --demo                         # the demo catalog afresh
+"""Quality of suggestions, suspects and packshot search against known truth (the measures
+behind `scripts/evaluate.py`, the tests' quality floors and `scripts/ablate_recognition.py`).
 
 The truth is `snapshot_truth` where the demo seeder or `--flip` recorded it, else the
-attribution (real catalogs such as trax-sample, where every snapshot is right). `--flip F`
-attributes a share F of the snapshots (chosen with `--seed`) to another product, so that
-there are mis-attributed snapshots to find. `--catalog` and `--demo` build a throwaway
-SQLite database and blob folder and embed everything.
+attribution (real catalogs such as trax-sample, where every snapshot is right). `misattribute`
+attributes a share of the snapshots to another product, so that there are mis-attributed
+snapshots to find.
 
 What is measured is what the service answers: the active projection's vectors, the nearest
-reference images re-ranked by the geometric check, the vote. Without `--folds` the
-projection is fitted on every label the catalog has, as the service fits it. With
-`--folds K` nothing is scored on what it was fitted on: the snapshots are split into K folds
-(each product's spread over all of them), and each fold is scored under a projection fitted
+reference images re-ranked by the geometric check, the vote. `measure` scores under a
+projection fitted on every label the catalog has, as the service fits it. `cross_validate`
+scores nothing on what it was fitted on: the snapshots are split into K folds (each
+product's spread over all of them), and each fold is scored under a projection fitted
 without it; then products are held out, a third at a time, and their photos searched among
 all packshots under a projection that never saw them (`reference_top1_unseen`).
 
@@ -26,28 +21,19 @@ Measures, leave-one-out (a snapshot never votes for itself):
   mis-attributed, the share really mis-attributed;
 - reference_top1: the nearest reference image, after the geometric check, is the true
   product (packshot search: a product known only by its reference image);
-- reference_top1_unseen: the same for products the projection never saw (`--folds`);
+- reference_top1_unseen: the same for products the projection never saw (`cross_validate`);
 - p_at_10: of the 10 nearest other snapshots, the share showing the same true product.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import dataclasses
-import json
 import random
-import sys
-import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
-import msgspec
-
-from service.config import SQL_DIR, Settings, load_settings
-from service.db import Row, Session, create_engine, migrate
-from service.services import Services, open_services
+from service.db import Row, Session
+from service.services import Services
 from service.similarity.background import refit
 from service.similarity.index.state import Current, current_for, similarity_for
 from service.similarity.ranking import suspects
@@ -234,73 +220,3 @@ async def _unseen_products(services: Services, truth: dict[int, int], seed: int)
         photos = {i for i, p in truth.items() if p in held}
         hits += [c.reference_top1 for c in await check(services, current, photos)]
     return _share(hits)
-
-
-async def _fresh(settings: Settings, folder: Path, args: argparse.Namespace) -> Quality:
-    """Build a throwaway database with the catalog asked for, then measure it."""
-    from service.catalog.importer import import_catalog
-    from service.catalog.seed import seed_catalog
-    from service.similarity.background.reembed import reembed
-
-    settings = msgspec.structs.replace(
-        settings,
-        database_url=f"sqlite:///{folder / 'evaluate.db'}",
-        storage_url=f"file://{folder / 'blobs'}",
-        worker_enabled=False,
-    )
-    engine = create_engine(settings.database_url, SQL_DIR)
-    try:
-        migrate(engine, SQL_DIR)
-    finally:
-        engine.close()
-    async with open_services(settings) as services:
-        if args.demo:
-            await seed_catalog(services, force=False)
-        else:
-            report = await import_catalog(services, args.catalog)
-            if report.failures:
-                raise SystemExit("\n".join(report.failures))
-        if args.flip:
-            await misattribute(services, args.flip, args.seed)
-        if args.folds:
-            await reembed(services, fit=False, out=sys.stderr)
-            return await cross_validate(services, args.folds, args.seed)
-        await reembed(services, out=sys.stderr)
-        return await measure(services)
-
-
-async def _configured(settings: Settings) -> Quality:
-    async with open_services(settings) as services:
-        return await measure(services)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Similarity quality against known truth.")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--catalog", type=Path, help="import this catalog folder afresh")
-    source.add_argument("--demo", action="store_true", help="seed the demo catalog afresh")
-    parser.add_argument("--flip", type=float, default=0.0, help="share to mis-attribute")
-    parser.add_argument("--seed", type=int, default=1, help="which snapshots --flip moves")
-    parser.add_argument("--folds", type=int, default=0, help="cross-validate in K folds")
-    args = parser.parse_args(argv)
-    if not 0 <= args.flip < 1:
-        parser.error("--flip must be in [0, 1)")
-    if args.flip and not args.catalog:
-        parser.error("--flip needs --catalog (it rewrites attributions; the demo has its own)")
-    if args.folds and (args.folds < 2 or not (args.catalog or args.demo)):
-        parser.error("--folds needs K >= 2 and --catalog or --demo")
-    settings = load_settings()
-    if args.catalog or args.demo:
-        with tempfile.TemporaryDirectory(prefix="evaluate-") as folder:
-            quality = asyncio.run(_fresh(settings, Path(folder), args))
-    else:
-        quality = asyncio.run(_configured(settings))
-    for key, value in asdict(quality).items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
-        print(f"{key:<22} {shown}")
-    print(json.dumps(asdict(quality)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
