@@ -10,8 +10,8 @@ import pytest
 
 from service.config import Settings
 from service.services import Services
-from service.similarity.background import refit
-from service.similarity.background.refit import Counts, due
+from service.similarity.background import labels, refit
+from service.similarity.background.labels import Counts, due
 from service.similarity.embedding.projection import Projection, fit, unit
 from service.similarity.index import projections
 from service.similarity.index.state import current_for, similarity_for
@@ -81,7 +81,7 @@ def test_a_refit_is_due_when_the_labels_changed_enough_and_not_too_soon() -> Non
     last = Counts(products=20, attributed=200, confirmed=0)
     assert due(Counts(2, 2, 0), None, None, NOW)  # nothing fitted yet
     assert not due(Counts(1, 50, 0), None, None, NOW)  # one product: nothing to tell apart
-    later = NOW + refit.MIN_INTERVAL
+    later = NOW + labels.MIN_INTERVAL
     assert not due(Counts(20, 210, 0), last, NOW, later)  # 10 new labels
     assert due(Counts(20, 300, 0), last, NOW, later)  # grew by 100 (> 20% of 220)
     assert due(Counts(20, 150, 50), last, NOW, later)  # QA confirmed 50 of them
@@ -96,7 +96,7 @@ def test_a_refit_builds_scores_and_activates_a_new_version(demo_settings: Settin
         await services.db.transaction(
             lambda s: s.raw("UPDATE snapshots SET `status` = 'match' WHERE id % 3 = 0")
         )
-        later = lambda: datetime.now() + refit.MIN_INTERVAL  # noqa: E731
+        later = lambda: datetime.now() + labels.MIN_INTERVAL  # noqa: E731
         assert await refit.refit_if_due(services, clock=later) == 2
         current = await current_for(services)
         assert current.version == 2 and current.model.endswith("+p2")
