@@ -17,15 +17,9 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from service.jobs.fetcher import (
-    Fetched,
-    FetchError,
-    GuardedResolver,
-    SafeFetcher,
-    make_session,
-    refusal,
-)
+from service.jobs.fetcher import Fetched, FetchError, SafeFetcher, make_session
 from service.jobs.imaging import DecodeError, measure
+from service.jobs.resolver import GuardedResolver, refusal
 from tests.jobs.conftest import image_bytes
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")

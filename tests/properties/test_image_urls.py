@@ -14,7 +14,7 @@ from yarl import URL
 
 from service.errors import InvalidInput
 from service.jobs.contract import MAX_URL_LENGTH
-from service.jobs.fetcher import refusal
+from service.jobs.resolver import refusal
 from service.jobs.validation import check_image_url, parse_submission
 
 FAST = settings(max_examples=300, deadline=None, database=None, derandomize=True)
