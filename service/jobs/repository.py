@@ -240,10 +240,6 @@ class JobCounts:
         return self.total - self.pending - self.failed
 
 
-async def job_exists(db: Database, job_id: int) -> Row | None:
-    return await db.fetch_one("jobs_get", {"job_id": job_id})
-
-
 def _counts(row: Row | None) -> JobCounts:
     row = row or {}
     return JobCounts(

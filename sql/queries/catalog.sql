@@ -73,9 +73,6 @@ INSERT INTO snapshot_truth (snapshot_id, true_product_id) VALUES (:snapshot_id, 
 -- name: catalog_count_products
 SELECT COUNT(*) AS n FROM products;
 
--- name: catalog_count_snapshots
-SELECT COUNT(*) AS n FROM snapshots;
-
 -- name: catalog_truth
 -- Every snapshot with known ground truth: attributed and true product, and the QA status.
 SELECT t.snapshot_id, s.product_id, t.true_product_id, s.`status`, s.votes_match,
