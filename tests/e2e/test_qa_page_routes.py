@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from service.config import Settings
-from service.http import qa_page
 from tests.e2e.conftest import packaging, png
 
 USER = {"username": "qa.tester"}
@@ -39,28 +37,6 @@ def test_the_page_links_its_assets_by_content_hash(client: TestClient[Litestar])
     assert client.get(f"/qa/static/{version}/index.html").status_code == 404
     assert client.get(f"/qa/static/{version}/..%2F..%2Fapp.py").status_code == 404
     assert client.get(f"/qa/static/{version}/..%2Fqa.css").status_code == 404
-
-
-def test_the_modules_are_javascript_and_all_preloaded(client: TestClient[Litestar]) -> None:
-    """Browsers run a module script only with a JavaScript MIME type; preloading every module
-    fetches the graph at once rather than an import at a time."""
-    page = client.get("/qa/").text
-    entry = re.findall(r'<script type="module" src="(/qa/static/[0-9a-f]{12}/)([^"]+)"', page)
-    assert [name for _, name in entry] == ["main.js"]
-    preloaded = set(re.findall(r'<link rel="modulepreload" href="/qa/static/[^"]+/([^"]+)"', page))
-    on_disk = {p.name for p in (Path(qa_page.__file__).parents[1] / "web" / "qa").glob("*.js")}
-    assert preloaded | {"main.js"} == on_disk
-    for name in on_disk:
-        asset = client.get(entry[0][0] + name)
-        assert asset.headers["content-type"] == "text/javascript; charset=utf-8", name
-    imported = set()
-    for name in on_disk:
-        imported |= set(
-            re.findall(
-                r'^import (?:.+ from )?"\./([^"]+)";$', client.get(entry[0][0] + name).text, re.M
-            )
-        )
-    assert imported == on_disk - {"main.js"}  # every module is in use
 
 
 def test_the_qa_api_paths_are_untouched(client: TestClient[Litestar]) -> None:
