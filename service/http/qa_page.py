@@ -1,9 +1,11 @@
-"""The QA web page: `GET /qa/` (HTML), `/qa/static/{qa.css,qa.js}` and the one read the page
-needs beyond the QA API, confirmed snapshots of a product.
+"""The QA web page: `GET /qa/` (HTML), its stylesheet and ES modules under
+`/qa/static/<version>/<name>`, and the one read the page needs beyond the QA API, confirmed
+snapshots of a product.
 
-The page is plain files in `service/web`; no build step. They are read once per process. Asset
-URLs carry a hash of the assets' bytes (`?v=...`), so browsers cache them for a year and still
-pick up a new release on the next page load.
+The page is plain files in `service/web/qa`; no build step. They are read once per process. The
+version in the path is a hash of the files' bytes, so a module's relative imports (`./api.js`)
+resolve under the same version, and every file can be cached for a year while a new release is
+still picked up on the next page load.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from service.http.assets import asset_response
+from service.errors import NotFound
+from service.http.assets import IMMUTABLE
 from service.http.schema import ErrorBody, RowId
 from service.http.users import qa_username
 from service.services import Services
 
-WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-# The files `/qa/static/` serves (an allowlist: nothing else under service/web is reachable).
-_ASSETS = {"qa.css": "text/css", "qa.js": "text/javascript"}  # Litestar adds the charset
+WEB_DIR = Path(__file__).resolve().parents[1] / "web" / "qa"
+# What `/qa/static/` serves: the folder's stylesheets and modules, nothing else under
+# service/web. Module scripts need a JavaScript MIME type (Litestar adds the charset).
+_MEDIA_TYPES = {".css": "text/css", ".js": "text/javascript"}
+_ASSETS = {p.name: _MEDIA_TYPES[p.suffix] for p in WEB_DIR.iterdir() if p.suffix in _MEDIA_TYPES}
 
 # Scripts and styles only from here; images from anywhere (S3 stores hand out presigned URLs
 # on another origin); no framing.
@@ -42,12 +47,17 @@ def _asset(name: str) -> bytes:
 
 
 @cache
-def _index_html() -> bytes:
+def assets_version() -> str:
     digest = hashlib.sha256()
     for name in sorted(_ASSETS):
-        digest.update(_asset(name))
+        digest.update(name.encode() + b"\0" + _asset(name))
+    return digest.hexdigest()[:12]
+
+
+@cache
+def _index_html() -> bytes:
     html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
-    return html.replace("{{assets_version}}", digest.hexdigest()[:12]).encode()
+    return html.replace("{{assets}}", f"/qa/static/{assets_version()}").encode()
 
 
 @get(
@@ -72,14 +82,21 @@ async def qa_page() -> Response[bytes]:
 
 
 @get(
-    "/qa/static/{name:str}",
+    "/qa/static/{version:str}/{name:str}",
     operation_id="qa_page_asset",
-    summary="The QA page's stylesheet and script",
+    summary="The QA page's stylesheet and modules",
     tags=["qa"],
     include_in_schema=False,
 )
-async def qa_static(name: str) -> Response[bytes]:
-    return asset_response(name, _ASSETS, _asset)  # URLs carry ?v=<hash>
+async def qa_static(version: str, name: str) -> Response[bytes]:
+    media_type = _ASSETS.get(name)
+    if media_type is None:
+        raise NotFound(f"no such file {name!r}")
+    # Another release's version still gets today's file, but not for a year.
+    headers = (
+        IMMUTABLE if version == assets_version() else {**IMMUTABLE, "Cache-Control": "no-cache"}
+    )
+    return Response(_asset(name), media_type=media_type, headers=headers)
 
 
 class ConfirmedSnapshot(msgspec.Struct):

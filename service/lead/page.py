@@ -29,6 +29,14 @@ _ASSETS = {
     "product.js": "text/javascript",
     "history.js": "text/javascript",
     "images.js": "text/javascript",
+    "actions.js": "text/javascript",
+    "bar.js": "text/javascript",
+    "keys.js": "text/javascript",
+    "screens.js": "text/javascript",
+    "state.js": "text/javascript",
+    "suspects.js": "text/javascript",
+    "tabs.js": "text/javascript",
+    "ui.js": "text/javascript",
 }
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data: blob:; "

@@ -25,10 +25,10 @@ import pytest
 import uvicorn
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from scripts.system_deps import CHROMIUM
 from service.config import Settings
 from tests.conftest import make_app
-from tests.system_deps import require
+from tests.e2e.browsers import CRASHES, ChromiumKeeper, kept_chromium
+from tests.e2e.browsers import chromium as chromium  # tests/hardening/test_qa_page_key.py
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "qa-page"
 SESSION_SIZE = 10
@@ -40,31 +40,6 @@ CATALOG = [
     ("5000112637922", "Cool Mint Toothpaste 75 ml", (40, 150, 200), 3, 1),
     ("8710398503017", "Crunchy Oat Cereal 500 g", (150, 90, 160), 3, 0),
 ]
-
-
-def require_browser() -> None:
-    """Fail the test (never skip it) when Debian's chromium or Playwright is missing."""
-    require("chromium")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.fail("Playwright for Python is missing (a dev dependency): run make install")
-
-
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """Debian's chromium, driven by Playwright."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 # -- images ---------------------------------------------------------------------------------
@@ -208,32 +183,49 @@ def live_qa(settings: Settings) -> Iterator[LiveQA]:
 # Module scope: a live sync_playwright keeps an event loop running in this thread, which
 # would break asyncio.run() in every test module collected after this one.
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
+def chromium_keeper() -> Iterator[ChromiumKeeper]:
+    """The module's Chromium, relaunched when a test finds it dead (tests/e2e/browsers.py)."""
+    with kept_chromium() as keeper:
+        yield keeper
 
 
 @pytest.fixture
-def desktop(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def browser(chromium_keeper: ChromiumKeeper, request: pytest.FixtureRequest) -> Any:
+    return chromium_keeper.for_test(request.node.nodeid)
+
+
+@contextmanager
+def _page(keeper: ChromiumKeeper, test: str, **context_options: Any) -> Iterator[Any]:
+    context, page = keeper.new_page(test, **context_options)
     try:
-        yield context.new_page()
+        yield page
     finally:
-        context.close()
+        keeper.close_context(context)
 
 
 @pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+def desktop(chromium_keeper: ChromiumKeeper, request: pytest.FixtureRequest) -> Iterator[Any]:
+    with _page(
+        chromium_keeper, request.node.nodeid, viewport={"width": 1280, "height": 800}
+    ) as page:
+        yield page
+
+
+@pytest.fixture
+def phone(chromium_keeper: ChromiumKeeper, request: pytest.FixtureRequest) -> Iterator[Any]:
+    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
+    with _page(
+        chromium_keeper, request.node.nodeid, **phone, is_mobile=True, has_touch=True
+    ) as page:
+        yield page
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Crashes are easy to miss when the relaunch saved the rest of the run: say each one."""
+    if CRASHES:
+        terminalreporter.section("chromium crashes")
+        for report in CRASHES:
+            terminalreporter.write_line(report)
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -20,16 +20,23 @@ def test_the_page_links_its_assets_by_content_hash(client: TestClient[Litestar])
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-cache"
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    assets = re.findall(r'"(/qa/static/[^"?]+)\?v=([0-9a-f]{12})"', page.text)
-    assert sorted(path for path, _ in assets) == ["/qa/static/qa.css", "/qa/static/qa.js"]
+    links = re.findall(r'"/qa/static/([0-9a-f]{12})/([^"/]+)"', page.text)
+    assert len({version for version, _ in links}) == 1
+    version = links[0][0]
+    names = [name for _, name in links]
+    assert names[0] == "qa.css" and names[-1] == "main.js"
     assert client.get("/qa").text == page.text
-    for path, _ in assets:
-        asset = client.get(path)
+    for name in names:
+        asset = client.get(f"/qa/static/{version}/{name}")
         assert asset.status_code == 200
         assert "immutable" in asset.headers["cache-control"]
+        assert asset.headers["x-content-type-options"] == "nosniff"
         assert asset.content
-    assert client.get("/qa/static/index.html").status_code == 404
-    assert client.get("/qa/static/..%2F..%2Fapp.py").status_code == 404
+    # Another release's URL still gets today's file, but not for a year.
+    assert client.get(f"/qa/static/{version[::-1]}/qa.css").headers["cache-control"] == "no-cache"
+    assert client.get(f"/qa/static/{version}/index.html").status_code == 404
+    assert client.get(f"/qa/static/{version}/..%2F..%2Fapp.py").status_code == 404
+    assert client.get(f"/qa/static/{version}/..%2Fqa.css").status_code == 404
 
 
 def test_the_qa_api_paths_are_untouched(client: TestClient[Litestar]) -> None:

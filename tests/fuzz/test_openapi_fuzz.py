@@ -42,7 +42,7 @@ CHECKS = [
 NOT_IN_SCHEMA = {
     "GET /metrics": "Prometheus text exposition for scrapers (tests/hardening/test_metrics.py)",
     "GET /qa": "the QA page's HTML (tests/e2e)",
-    "GET /qa/static/{name}": "the QA page's script and stylesheet, an allowlist (tests/e2e)",
+    "GET /qa/static/{version}/{name}": "the QA page's stylesheet and modules (tests/e2e)",
     "GET /qa/lead": "the lead's desk page's HTML (tests/e2e/test_lead_desk.py)",
     "GET /qa/lead/static/{version}/{name}": "the desk's stylesheet and modules (tests/e2e)",
 }

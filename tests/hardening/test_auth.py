@@ -58,7 +58,7 @@ PUBLIC = [
     "/core/public/v1/openapi.json",
     "/core/public/v1/docs",
     "/qa/",
-    "/qa/static/qa.js",
+    "/qa/static/any-version/main.js",
     "/qa/lead/",
 ]
 
