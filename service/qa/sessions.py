@@ -11,11 +11,13 @@ The `_create`, `_vote` and `_expire` functions are transaction bodies (sync, run
   QA_CONSENSUS=assisted the limit is the row's own `verdicts_needed` (service/qa/assisted.py).
 - "One open session per user" is the conditional `UPDATE qa_users SET open_session_id = ?
   WHERE open_session_id IS NULL`; "never the same snapshot twice" is the primary key
-  (snapshot_id, username) of qa_assignments.
+  (snapshot_id, username) of qa_assignments, checked again once the reservation holds the
+  snapshot row (a lead's undo may have given the user's old hand-out back since the pick).
 - A verdict is recorded by `UPDATE qa_assignments ... WHERE is_match IS NULL`, so a retried
   or duplicated PATCH counts once (409 for the second).
 - Every transaction takes row locks in one order: session row, user row, assignment rows,
-  snapshot rows (ascending id). So none can wait on another in a cycle.
+  snapshot rows (ascending id). So none can wait on another in a cycle. A verdict takes its
+  session row before it reads anything, so what it reads no move can have changed since.
 """
 
 from __future__ import annotations
@@ -130,11 +132,27 @@ async def _policy(db: Database, rules: Rules) -> assisted.Policy | None:
     return assisted.Policy(rules.votes, rules.confidence, rules.model, known)
 
 
-def _take(session: Session, snapshot_id: int, rules: Rules, policy: assisted.Policy | None) -> bool:
+def _take(
+    session: Session, snapshot_id: int, username: str, rules: Rules,
+    policy: assisted.Policy | None,
+) -> bool:  # fmt: skip
     if policy is not None:
-        return assisted.reserve(session, snapshot_id, policy)
-    params = {"snapshot_id": snapshot_id, "majority": rules.majority}
-    return session.execute("qa_reserve", params).rowcount == 1
+        taken = assisted.reserve(session, snapshot_id, policy)
+    else:
+        params = {"snapshot_id": snapshot_id, "majority": rules.majority}
+        taken = session.execute("qa_reserve", params).rowcount == 1
+    if taken and _had(session, snapshot_id, username):
+        session.execute("qa_unreserve", {"snapshot_id": snapshot_id})
+        return False
+    return taken
+
+
+def _had(session: Session, snapshot_id: int, username: str) -> bool:
+    """Whether the user holds a hand-out of the snapshot after all. The candidates' "never had
+    it" was a plain read; a lead's undo may have given a hand-out back since (it restores them
+    under the snapshot's lock, which the reservation now holds, so this read is current)."""
+    key = {"snapshot_id": snapshot_id, "username": username}
+    return session.fetch_one("qa_assignment", key) is not None
 
 
 def _reserve(
@@ -170,7 +188,7 @@ def _reserve(
         remaining = [row for row in remaining if row["id"] not in chosen]
         for row in sorted(batch, key=lambda r: r["id"]):
             last_tried = row["id"]
-            if _take(session, row["id"], rules, policy):
+            if _take(session, row["id"], username, rules, policy):
                 taken.append(row)
     if len(taken) < want and len(offered) == limit:
         # Short because others won races, and the picker may have had more to offer: top up
@@ -183,7 +201,7 @@ def _reserve(
         for row in more:
             if len(taken) == want:
                 break
-            if _take(session, row["id"], rules, policy):
+            if _take(session, row["id"], username, rules, policy):
                 taken.append(row)
     return taken
 
@@ -286,6 +304,10 @@ def _vote(
     policy: assisted.Policy | None = None,
 ) -> int:
     """Returns the session's unanswered count."""
+    # The session row first (lock order), and only then read the hand-out: a lead's move
+    # withdraws hand-outs under this lock (service/qa/moves.py), so a hand-out read before it
+    # could be one a move has taken since, in a session the move completed ("expired").
+    session.execute("qa_lock_session", {"session_id": session_id})
     key = {"snapshot_id": snapshot_id, "username": username}
     assignment = session.fetch_one("qa_assignment", key)
     if assignment is None or assignment["session_id"] != session_id:
@@ -298,8 +320,8 @@ def _vote(
         if moves.moved_away(session, snapshot_id, username, session_id):
             raise moves.MovedAway()  # moved, then undone: the hand-out came back released
         raise NotInSession("Session expired; start a new one")
-    # Count the answer on the session first: it locks the session row (lock order) and,
-    # because it changes a counter, its rowcount is reliable on MySQL-protocol servers.
+    # Count the answer on the session: it changes a counter, so its rowcount is reliable on
+    # MySQL-protocol servers (the no-op lock above reports 0 changed rows there).
     counted = session.execute(
         "qa_count_answer",
         {"session_id": session_id, "username": username, "now": now, "cutoff": now - rules.ttl},
