@@ -18,8 +18,8 @@ from service.clock import utcnow
 from service.config import SQL_DIR, Settings
 from service.db import Engine, LockConflict, Session, create_engine
 from service.lead import moves as lead_moves
+from service.qa import deciding, sessions, verdicts
 from service.qa import moves as qa_moves
-from service.qa import sessions
 from tests.lead.conftest import LEAD, Desk
 from tests.qa.conftest import QA
 
@@ -83,6 +83,18 @@ def _rules(qa: QA) -> sessions.Rules:
     return sessions.Rules.from_settings(qa.client.app.state.settings)
 
 
+def _majority(rules: sessions.Rules) -> deciding.MajorityRule:
+    return deciding.MajorityRule(rules.votes, rules.majority)
+
+
+def _vote_body(qa: QA, session_id: int, snapshot_id: int) -> Callable[[Session], int]:
+    """alice's verdict "match" on the snapshot, as one transaction body."""
+    rules = _rules(qa)
+    verdict = verdicts.Verdict("alice", session_id, snapshot_id, True)
+    return partial(verdicts.record, verdict=verdict, rule=_majority(rules), now=utcnow(),
+                   ttl=rules.ttl)  # fmt: skip
+
+
 def _move_body(desk: Desk, snapshot_id: int) -> Callable[[Session], None]:
     current = desk.snapshot(snapshot_id)
     change = lead_moves.Change(
@@ -121,9 +133,7 @@ def test_a_move_cannot_slip_between_a_verdicts_read_and_its_count(
     move = _move_body(desk, first)
     outcome: list[str] = []
 
-    vote = partial(sessions._vote, username="alice", session_id=alice["session_id"],
-                   snapshot_id=first, is_match=True, rules=_rules(qa),
-                   now=utcnow())  # fmt: skip
+    vote = _vote_body(qa, alice["session_id"], first)
     step = lambda: outcome.append(_attempt(lead_engine, move))  # noqa: E731
     remaining = qa.engine.write(_paused(vote, "qa_count_answer", step))
 
@@ -149,9 +159,7 @@ def test_a_move_that_went_first_makes_the_verdict_a_409(
     move = _move_body(desk, first)
     outcome: list[str] = []
 
-    vote = partial(sessions._vote, username="alice", session_id=alice["session_id"],
-                   snapshot_id=first, is_match=True, rules=_rules(qa),
-                   now=utcnow())  # fmt: skip
+    vote = _vote_body(qa, alice["session_id"], first)
     outcome.append(_attempt(lead_engine, move))
     with pytest.raises(qa_moves.MovedAway):
         qa.engine.write(vote)
@@ -177,8 +185,9 @@ def test_an_undo_between_a_hand_outs_pick_and_its_reservation_is_not_a_500(
     undo = _undo_body(desk, first)
     outcome: list[str] = []
 
-    create = partial(sessions._create, username="alice", rules=_rules(qa), now=utcnow(),
-                     rng=random.Random(0))  # fmt: skip
+    rules = _rules(qa)
+    create = partial(sessions._create, username="alice", rules=rules, rule=_majority(rules),
+                     now=utcnow(), rng=random.Random(0))  # fmt: skip
     step = lambda: outcome.append(_attempt(lead_engine, undo))  # noqa: E731
     with pytest.raises(sessions.NothingToValidate):
         qa.engine.write(_paused(create, "qa_reserve", step))
