@@ -13,7 +13,7 @@ from litestar.response import Stream
 from service.errors import InvalidInput
 from service.http.schema import RowId, error_responses, json_body_operation
 from service.http.users import qa_username
-from service.qa import assisted, reports, scoring, sessions
+from service.qa import deciding, reports, scoring, sessions
 from service.qa.models import (
     LeaderboardEntry,
     QASession,
@@ -143,14 +143,9 @@ class QAController(Controller):
         status on resolved snapshots. Activity points: verdicts in completed sessions. Under
         QA_CONSENSUS=assisted, `reliability` is the rule's estimate of each reviewer."""
         standings = await reports.leaderboard(services.db)
-        rules = await _rules(services)
-        if not rules.assisted:
-            return [LeaderboardEntry(**dataclasses.asdict(s)) for s in standings]
-        known = await assisted.knowledge(services.db, rules.model)
+        rule = await deciding.load(services.db, await _rules(services))
         return [
-            LeaderboardEntry(
-                **dataclasses.asdict(s), reliability=round(known.reliability(s.username), 4)
-            )  # fmt: skip
+            LeaderboardEntry(**dataclasses.asdict(s), reliability=rule.reliability(s.username))
             for s in standings
         ]
 

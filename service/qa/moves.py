@@ -72,7 +72,7 @@ def lock_holders(session: Session, snapshot_id: int) -> Holders:
     """Lock the sessions holding the snapshot (ascending id), then read who holds it."""
     first, _ = _holders(session, snapshot_id)
     for session_id in sorted(first):
-        session.execute("lead_lock_session", {"session_id": session_id})
+        session.execute("qa_lock_session", {"session_id": session_id})
     counts, pairs = _holders(session, snapshot_id)
     if set(counts) - set(first):
         raise Retry()  # reserved since the first read, in a session not locked

@@ -19,11 +19,6 @@ FROM qa_assignments
 WHERE snapshot_id = :snapshot_id AND is_match IS NULL AND released = 0
 ORDER BY session_id, username;
 
--- name: lead_lock_session
--- Take a session's row lock and change nothing: a move takes the sessions holding its
--- snapshot first, as every QA transaction does (service/qa/moves.py).
-UPDATE qa_sessions SET size = size WHERE id = :session_id;
-
 -- name: lead_shrink_session
 -- Hand-outs a move withdrew from an open session: that many fewer snapshots to answer.
 UPDATE qa_sessions SET size = size - :withdrawn WHERE id = :session_id AND size >= :withdrawn;

@@ -124,6 +124,11 @@ WHERE username = :username AND `status` = 'open'
 ORDER BY id
 LIMIT 1;
 
+-- name: qa_lock_session
+-- Take a session's row lock and change nothing: a verdict, and a lead's move of a snapshot
+-- the session holds, take it first (lock order), so what they read next is current.
+UPDATE qa_sessions SET size = size WHERE id = :session_id;
+
 -- name: qa_session_by_id
 SELECT id, username, `status`, size, answered, created_at, last_activity_at
 FROM qa_sessions

@@ -10,6 +10,8 @@ database (shared by the property test and the concurrency test).
 - Every verdict the API took (200) is kept exactly once: counting, or in the record of the
   move that took it off (never both, never neither).
 - The record is whole: each snapshot has moves 1..N, N its move count.
+- Sessions add up: an open session's unanswered count (size - answered) is exactly its open
+  hand-outs, and a closed one has none (an undo gives withdrawn hand-outs back released).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def check(
         assert sorted(seqs.get(snapshot_id, [])) == list(range(1, int(row["moves"]) + 1)), where
         assert moves[snapshot_id] == row["moves"], where
 
+    _check_sessions(sql)
     counting = Counter(
         (r["snapshot_id"], r["username"], int(r["session_id"]), bool(r["is_match"]))
         for r in live if r["is_match"] is not None
@@ -82,3 +85,12 @@ def check(
     together = counting + set_aside
     expected = Counter((s, u, n, v) for (s, u, n), v in accepted.items() if s in wanted)
     assert together == expected, "a 200 verdict was lost or kept twice"
+
+
+def _check_sessions(sql: Sql) -> None:
+    open_items = Counter(r["session_id"] for r in sql(
+        "SELECT session_id FROM qa_assignments WHERE is_match IS NULL AND released = 0"
+    ))  # fmt: skip
+    for row in sql("SELECT id, status, size, answered FROM qa_sessions"):
+        unanswered = int(row["size"]) - int(row["answered"]) if row["status"] == "open" else 0
+        assert open_items[row["id"]] == unanswered, f"a session does not add up: {row}"

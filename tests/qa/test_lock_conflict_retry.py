@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from service.db import DatabaseError, LockConflict
-from service.qa.sessions import _transaction_with_retry
+from service.qa.retry import transaction_with_retry
 
 
 class FlakyDatabase:
@@ -31,19 +31,19 @@ class FlakyDatabase:
 )
 def test_lock_conflicts_are_retried(error: Exception) -> None:
     db = FlakyDatabase(error, failures=2)
-    assert asyncio.run(_transaction_with_retry(db, lambda _: "done")) == "done"  # type: ignore[arg-type]
+    assert asyncio.run(transaction_with_retry(db, lambda _: "done")) == "done"  # type: ignore[arg-type]
     assert db.calls == 3
 
 
 def test_a_lock_conflict_on_every_attempt_is_raised() -> None:
     db = FlakyDatabase(LockConflict("(1205) Lock wait timeout exceeded"), failures=5)
     with pytest.raises(LockConflict):
-        asyncio.run(_transaction_with_retry(db, lambda _: "done"))  # type: ignore[arg-type]
+        asyncio.run(transaction_with_retry(db, lambda _: "done"))  # type: ignore[arg-type]
     assert db.calls == 3
 
 
 def test_other_errors_are_not_retried() -> None:
     db = FlakyDatabase(DatabaseError("(1146) Table doesn't exist"), failures=1)
     with pytest.raises(DatabaseError):
-        asyncio.run(_transaction_with_retry(db, lambda _: "done"))  # type: ignore[arg-type]
+        asyncio.run(transaction_with_retry(db, lambda _: "done"))  # type: ignore[arg-type]
     assert db.calls == 1
