@@ -25,6 +25,9 @@ export const outbox = {
   entries: store.get(OUTBOX_KEY, [])
     .filter((e) => e && USERNAME.test(e.user) && Number.isInteger(e.snapshot_id))
     .map((e) => ({ ...e, due: Math.min(Number(e.due) || 0, Date.now()) })),
+  // Snapshot ids delivered from this page, by session: a session read from the server before
+  // they arrived still lists them, and must not hand them out again.
+  delivered: new Map(),
   busy: false,
   timer: 0,
   failing: false,
@@ -57,6 +60,12 @@ export const outbox = {
   pendingFor(sessionId) {
     return this.entries.filter((e) => e.session_id === sessionId);
   },
+  // Snapshot ids of a session answered here: waiting in the outbox, or already delivered.
+  answeredIn(sessionId) {
+    const ids = new Set(this.delivered.get(sessionId));
+    for (const e of this.pendingFor(sessionId)) ids.add(e.snapshot_id);
+    return ids;
+  },
   // Drop the answers of a session the server no longer takes; how many there were.
   dropSession(sessionId) {
     const dropped = this.pendingFor(sessionId).length;
@@ -87,6 +96,10 @@ export const outbox = {
     } else {
       this.failing = false;
       this.entries.shift();
+      if (outcome === "delivered") {
+        if (!this.delivered.has(head.session_id)) this.delivered.set(head.session_id, new Set());
+        this.delivered.get(head.session_id).add(head.snapshot_id);
+      }
       if (outcome === "rejected") on.rejected(head, error, 1 + this.dropSession(head.session_id));
       this.save();
       if (!this.entries.length) on.emptied();

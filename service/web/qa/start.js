@@ -51,10 +51,11 @@ export async function goStart() {
   button.focus();
 }
 
-// The session's snapshots minus those answered here but not yet delivered.
+// The session's snapshots minus those answered here: still in the outbox, or delivered since
+// the session was read (the outbox may deliver between the check and the resume).
 function unanswered(session) {
-  const held = new Set(outbox.pendingFor(session.session_id).map((e) => e.snapshot_id));
-  return session.snapshots.filter((s) => !held.has(s.snapshot_id));
+  const answered = outbox.answeredIn(session.session_id);
+  return session.snapshots.filter((s) => !answered.has(s.snapshot_id));
 }
 
 async function startOrResume() {
