@@ -32,11 +32,11 @@ Component = Callable[[Services], AbstractAsyncContextManager[Any]]
 
 def _route_handlers() -> list[Any]:
     from service.catalog.http import ProductController, SnapshotController
-    from service.http.qa_page import ROUTES as QA_PAGE_ROUTES
     from service.jobs.handlers import ROUTES as JOB_ROUTES
     from service.lead.http import ROUTES as LEAD_ROUTES
     from service.lead.page import ROUTES as LEAD_PAGE_ROUTES
     from service.qa.http import QAController
+    from service.qa.page import ROUTES as QA_PAGE_ROUTES
     from service.similarity.http.routes import ROUTES as SIMILARITY_ROUTES
 
     return [
