@@ -15,12 +15,15 @@ In a test it runs on a thread (`ImageServer()`); the benchmarks run it as its ow
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +31,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from PIL import Image
+
+from scripts.processes import HOST, child, free_port
 
 PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
@@ -74,9 +79,9 @@ class ImageServer:
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
-        self.httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+        self.httpd = _HTTPServer((HOST, port), _Handler)
         self.httpd.images = self
-        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.base = f"http://{HOST}:{self.httpd.server_port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -186,6 +191,17 @@ class ImageServer:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType
     ) -> None:
         self.close()
+
+
+@contextmanager
+def image_server_process(directory: Path, log: Path | None = None) -> Iterator[str]:
+    """The server as its own process (so its CPU is not the caller's) serving `directory`;
+    yields its base URL, and stops it with SIGTERM after the block."""
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    args = [sys.executable, "-m", "scripts.harness.image_server", str(port), str(directory)]
+    with child(args, dict(os.environ), f"{base}/", "image server", log):
+        yield base
 
 
 def main(argv: list[str]) -> int:
