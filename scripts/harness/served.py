@@ -74,7 +74,11 @@ class Served:
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         if wait:
-            self.wait_ready(ready, timeout)
+            try:
+                self.wait_ready(ready, timeout)
+            except BaseException:  # never leave a half-started server behind
+                self.kill()
+                raise
 
     def wait_ready(self, ready: str = "/healthz", timeout: float = 60) -> None:
         """Poll `ready` until it answers 200; raise if the process exits or time runs out."""
