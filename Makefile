@@ -9,8 +9,8 @@ MODEL_DIR  ?= var/models
 MODEL      := $(MODEL_DIR)/efficientnet-lite0.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate seed sql test test-stress test-deps lint format bench \
-        simulate loadtest clean check-singlestore model
+.PHONY: help install run serve migrate seed sql test test-deps lint format bench simulate loadtest \
+        clean check-singlestore model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,7 @@ test: test-deps $(STAMP) $(MODEL) ## run the whole test suite (after test-deps a
 # the same suite while STRESS_LOOPS busy loops hold the cores; the trap ends them however
 # pytest ends.
 STRESS_LOOPS ?= 2
+.PHONY: test-stress
 test-stress: test-deps $(STAMP) $(MODEL) ## the whole suite while busy loops hold both cores (~15 min)
 	@loops=""; trap 'kill $$loops 2>/dev/null' EXIT INT TERM; \
 	for n in $$(seq $(STRESS_LOOPS)); do sh -c 'while :; do :; done' & loops="$$loops $$!"; done; \
