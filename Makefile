@@ -50,6 +50,17 @@ check-singlestore: $(STAMP) ## checklist for a real cluster (DATABASE_URL=single
 test: test-deps $(STAMP) $(MODEL) ## run the whole test suite (after test-deps and model)
 	$(PY) -m pytest
 
+# Timing bugs (a sleep standing in for a wait, a wall-clock assertion) show on a busy machine:
+# the same suite while STRESS_LOOPS busy loops hold the cores; the trap ends them however
+# pytest ends.
+STRESS_LOOPS ?= 2
+.PHONY: test-stress
+test-stress: test-deps $(STAMP) $(MODEL) ## the whole suite while busy loops hold both cores (~15 min)
+	@loops=""; trap 'kill $$loops 2>/dev/null' EXIT INT TERM; \
+	for n in $$(seq $(STRESS_LOOPS)); do sh -c 'while :; do :; done' & loops="$$loops $$!"; done; \
+	echo "test-stress: busy loops$$loops"; \
+	$(PY) -m pytest $(ARGS)
+
 test-deps: ## install (as root) MariaDB, chromium and docker-compose for the tests, or say how
 	$(PYTHON) -m scripts.system_deps
 

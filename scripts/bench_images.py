@@ -1,12 +1,10 @@
-"""Realistic photos for the job benchmarks, and the loopback server that hands them out.
+"""Realistic photos for the job benchmarks (served by `scripts.harness.image_server`).
 
 - `photos(directory, prefix, count, size)`: distinct JPEGs (quality 85) cut from one large
   photo-like field (smooth colour regions plus sensor-like noise), so 640x480 files weigh
   about 45 KB and 4032x3024 phone photos about 2-3 MB, like the real thing. Made once and
   kept under `var/bench-images/` (a few seconds for 2,000 small ones, under a minute for 200
   phone photos on 2 cores).
-- `serve(port, directory)`: a threaded stdlib HTTP/1.1 server with keep-alive (as a CDN
-  would be), run as its own process so its CPU is not the service's.
 """
 
 from __future__ import annotations
@@ -56,26 +54,3 @@ def photos(name: str, count: int, size: tuple[int, int], noise: float) -> list[P
     with ThreadPoolExecutor(2) as pool:  # Pillow releases the GIL while encoding
         list(pool.map(write, range(count)))
     return paths
-
-
-def serve(port: int, directory: str) -> None:
-    """Serve `directory` on loopback: one thread per connection, keep-alive, deep backlog
-    (the stdlib default of 5 drops SYNs under 64 concurrent fetches: 1 s retransmits)."""
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(SimpleHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as a real image host
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 1024
-
-    Server(("127.0.0.1", port), partial(Handler, directory=directory)).serve_forever()
-
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2])

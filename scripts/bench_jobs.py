@@ -1,8 +1,9 @@
 """`BENCH=jobs`: store-visit jobs end to end, through a real server, on loopback only.
 
 Realistic photos (`scripts.bench_images`: 640x480 JPEG q85 of about 45 KB, and 4032x3024
-phone photos of 2-3 MB) come from a keep-alive image server in its own process. Each scenario
-starts a fresh `python -m service serve` (SQLite, local blobs; `WEB_CONCURRENCY` as
+phone photos of 2-3 MB) come from the keep-alive loopback image server
+(`scripts.harness.image_server`) in its own process. Each scenario starts a fresh
+`python -m service serve` (`scripts.harness.served`) (SQLite, local blobs; `WEB_CONCURRENCY` as
 configured, so one process per core by default), submits over HTTP and polls `/api/status`
 until the jobs settle. CPU time and peak memory are read from /proc for the service's whole
 process tree (web processes and the embedding process).
@@ -28,21 +29,21 @@ import io
 import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from scripts.bench import Metric
 from scripts.bench_images import CACHE, VERSION, photos
-from scripts.processes import ROOT, child, cpu_seconds, free_port, peak_rss_mb
+from scripts.harness.image_server import image_server_process
+from scripts.harness.served import Served
+from scripts.processes import cpu_seconds, peak_rss_mb
 
 SCENARIO_TIMEOUT = 300.0
 STORES = b"AreaCode,StoreName,StoreID\r\n7100015,BENCH STORE,RP00001\r\n7000129,OTHER,RP00002"
@@ -53,42 +54,13 @@ def _log(message: str) -> None:
     print(f"[bench] jobs: {message}", file=sys.stderr, flush=True)
 
 
-@dataclass
-class Service:
-    base: str
-    pid: int
-    database: Path
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.pid)
-
-
 @contextmanager
-def _service(workdir: Path, name: str, **variables: str) -> Iterator[Service]:
+def _service(workdir: Path, name: str, **variables: str) -> Iterator[Served]:
     """A migrated database with two stores, served by `python -m service serve`."""
-    port = free_port()
-    database = workdir / name / "bench.db"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "STORAGE_URL": f"file://{workdir / name / 'blobs'}",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "LOG_LEVEL": "warning",
-        "ALLOW_PRIVATE_IMAGE_URLS": "true",  # the image server is on loopback
-        **variables,
-    }
-    stores = workdir / "stores.csv"
-    stores.write_bytes(STORES)
-    for command in (["migrate"], ["load-stores", str(stores)]):
-        subprocess.run(
-            [sys.executable, "-m", "service", *command], env=env, cwd=ROOT, check=True,
-            capture_output=True,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    serve = [sys.executable, "-m", "service", "serve"]
-    with child(serve, env, f"{base}/healthz", "service", workdir / f"{name}.log") as process:
-        yield Service(base, process.pid, database)
+    served = Served(workdir / name, database="bench.db", **variables)
+    served.migrate(stores=STORES)
+    with served.running():
+        yield served
 
 
 def _payload(urls: list[str], per_visit: int = 100) -> dict:
@@ -124,33 +96,33 @@ def _status(
     return body["status"]
 
 
-def _run_job(service: Service, urls: list[str]) -> tuple[float, float]:
+def _run_job(service: Served, urls: list[str]) -> tuple[float, float]:
     """Submit one job and wait for `completed`: (seconds, CPU seconds of the service)."""
     with httpx.Client(base_url=service.base, timeout=60) as client:
-        cpu, started = service.cpu(), time.perf_counter()
+        cpu, started = cpu_seconds(service.pid), time.perf_counter()
         job_id = _submit(client, urls)
         while _status(client, job_id) != "completed":
             if time.perf_counter() - started > SCENARIO_TIMEOUT:
                 raise RuntimeError(f"job {job_id} still ongoing after {SCENARIO_TIMEOUT} s")
             time.sleep(0.02)
-        return time.perf_counter() - started, service.cpu() - cpu
+        return time.perf_counter() - started, cpu_seconds(service.pid) - cpu
 
 
-def _wait_embedded(service: Service, count: int) -> tuple[float, float]:
+def _wait_embedded(service: Served, count: int) -> tuple[float, float]:
     """Wait until `count` job images have an embedding; the CPU and wall seconds that took
     (the background catch-up starts on them as the job finishes)."""
-    cpu, started = service.cpu(), time.perf_counter()
+    cpu, started = cpu_seconds(service.pid), time.perf_counter()
     with sqlite3.connect(f"file:{service.database}?mode=ro", uri=True) as connection:
         while True:
             (done,) = connection.execute("SELECT COUNT(*) FROM job_image_embeddings").fetchone()
             if done >= count:
-                return service.cpu() - cpu, time.perf_counter() - started
+                return cpu_seconds(service.pid) - cpu, time.perf_counter() - started
             if time.perf_counter() - started > SCENARIO_TIMEOUT:
                 raise RuntimeError(f"only {done} of {count} job images embedded")
             time.sleep(0.2)
 
 
-def _mean_delay_seconds(service: Service) -> float:
+def _mean_delay_seconds(service: Served) -> float:
     with sqlite3.connect(f"file:{service.database}?mode=ro", uri=True) as connection:
         (mean,) = connection.execute("SELECT AVG(delay_ms) FROM image_results").fetchone()
     return mean / 1000
@@ -169,7 +141,7 @@ def _hostile_headers(directory: Path) -> Path:
 
 
 def _concurrent_jobs(
-    service: Service, jobs: list[list[str]], allow_failed: bool = False
+    service: Served, jobs: list[list[str]], allow_failed: bool = False
 ) -> tuple[float, list[float]]:
     """Submit all jobs at once (one client each), then poll them all: (seconds, latencies)."""
     started = time.perf_counter()
@@ -248,17 +220,14 @@ def run() -> list[Metric]:
         "photo_4032x3024_mean_mb", statistics.mean(p.stat().st_size for p in phone) / 2**20, "MB"
     )
 
-    port = free_port()
-    images = f"http://127.0.0.1:{port}"
-    small_urls = [f"{images}/{VERSION}-small/{p.name}" for p in small]
-    phone_urls = [f"{images}/{VERSION}-phone/{p.name}" for p in phone]
     nodelay = {"PROCESSING_DELAY": "0", "JOB_CONCURRENCY": "64"}
-    server = [sys.executable, "-m", "scripts.bench_images", str(port), str(CACHE)]
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-jobs-") as tmp,
-        child(server, dict(os.environ), f"{images}/", "image server"),
+        image_server_process(CACHE) as images,
     ):
+        small_urls = [f"{images}/{VERSION}-small/{p.name}" for p in small]
+        phone_urls = [f"{images}/{VERSION}-phone/{p.name}" for p in phone]
         workdir = Path(tmp)
         _log("baseline: a bare client fetches 2,000 photos")
         baseline = _bare_fetch(small_urls[:SMALL])
@@ -292,22 +261,18 @@ def run() -> list[Metric]:
             metric("phone_photos_cpu_ms_per_image", cpu / PHONE * 1000, "ms")
 
         hostile = _hostile_headers(Path(tmp) / "hostile")
-        hostile_port = free_port()
         with (
-            child(
-                [sys.executable, "-m", "scripts.bench_images", str(hostile_port), str(hostile)],
-                dict(os.environ), f"http://127.0.0.1:{hostile_port}/", "hostile image server",
-            ),
+            image_server_process(hostile) as hostile_images,
             _service(workdir, "hostile", **nodelay) as service,
-        ):  # fmt: skip
+        ):
             _log("a job of 30 files of 19.5 MB of JPEG comment segments")
-            bad = [f"http://127.0.0.1:{hostile_port}/comments.jpg?n={n}" for n in range(30)]
-            cpu = service.cpu()
+            bad = [f"{hostile_images}/comments.jpg?n={n}" for n in range(30)]
+            cpu = cpu_seconds(service.pid)
             seconds, latencies = _concurrent_jobs(service, [bad], allow_failed=True)
             metric("hostile_headers_status_p50_ms", _percentile(latencies, 0.5) * 1000, "ms")
             metric("hostile_headers_status_p99_ms", _percentile(latencies, 0.99) * 1000, "ms")
             metric("hostile_headers_seconds", seconds, "s")
-            metric("hostile_headers_cpu_s", service.cpu() - cpu, "s")
+            metric("hostile_headers_cpu_s", cpu_seconds(service.pid) - cpu, "s")
 
         with _service(workdir, "submit", WORKER_ENABLED="false") as service:
             _log("submit latency of a 10,000-image job")

@@ -1,11 +1,12 @@
 """`make loadtest`: concurrent clients against a real server on loopback, then proof that
 nothing was lost.
 
-The service runs as `python -m service serve` (uvicorn) on a free 127.0.0.1 port over a temp
-SQLite database seeded by `python -m service seed` (demo stores and catalog), with
-ALLOW_PRIVATE_IMAGE_URLS=true and a small PROCESSING_DELAY; a child process serves small
-PNGs on another loopback port. For `--seconds`, job clients submit jobs and poll their
-status until they settle, and QA clients run sessions and send verdicts (asyncio + httpx).
+The service runs as `python -m service serve` (uvicorn, `scripts.harness.served`) on a free
+127.0.0.1 port over a temp SQLite database seeded by `python -m service seed` (demo stores and
+catalog), with ALLOW_PRIVATE_IMAGE_URLS=true and a small PROCESSING_DELAY; the loopback image
+server (`scripts.harness.image_server`, keep-alive) serves small PNGs from its own process.
+For `--seconds`, job clients submit jobs and poll their status until they settle, and QA
+clients run sessions and send verdicts (asyncio + httpx).
 Then every accepted job is awaited (at most `--drain-seconds`), the server is stopped, and
 the database is checked: every accepted job completed with one result row per image, and
 every verdict answered 200 is counted once (its assignment row and its snapshot's counts).
@@ -21,10 +22,7 @@ import argparse
 import asyncio
 import io
 import json
-import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +34,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from scripts.processes import HOST, ROOT, child, free_port
+from scripts.harness.image_server import image_server_process
+from scripts.harness.served import Served
 
 IMAGES = 400  # distinct PNGs on the image server
 
@@ -57,24 +56,6 @@ def _write_images(directory: Path) -> None:
         (directory / f"{n}.png").write_bytes(out.getvalue())
 
 
-def serve_images(port: int, directory: str) -> None:
-    """The loopback image server (a child process): stdlib, a thread per connection, a deep
-    accept backlog so bursts of fetches are not dropped."""
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 1024
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    Server((HOST, port), partial(Handler, directory=directory)).serve_forever()
-
-
 def _add_snapshots(env: dict[str, str], count: int) -> None:
     """More pending snapshots, written straight to the tables (fast; tiny shared images)."""
     from service.catalog.synthetic import load_catalog
@@ -91,20 +72,16 @@ def _add_snapshots(env: dict[str, str], count: int) -> None:
         blobs.close()
 
 
-def _service_env(workdir: Path, port: int, options: argparse.Namespace) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'loadtest.db'}",
-        "STORAGE_URL": f"file://{workdir / 'blobs'}",
-        "HOST": HOST,
-        "PORT": str(port),
-        "PUBLIC_URL": "",
-        "API_KEYS": "",  # open, as for local demos
-        "LOG_LEVEL": "warning",
-        "ALLOW_PRIVATE_IMAGE_URLS": "true",  # the image server is on loopback
-        "PROCESSING_DELAY": options.delay,
-        "QA_SESSION_SIZE": str(options.session_size),
-    }
+def _service(workdir: Path, options: argparse.Namespace) -> Served:
+    return Served(
+        workdir,
+        database="loadtest.db",
+        log="service.log",
+        PUBLIC_URL="",
+        API_KEYS="",  # open, as for local demos
+        PROCESSING_DELAY=options.delay,
+        QA_SESSION_SIZE=str(options.session_size),
+    )
 
 
 # -- load -------------------------------------------------------------------------------------
@@ -445,52 +422,23 @@ def run(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
         workdir = Path(tmp)
         _write_images(workdir / "images")
-        port, images_port = free_port(), free_port()
-        env = _service_env(workdir, port, options)
+        service = _service(workdir, options)
         _log("migrating and seeding the demo stores and catalog (about 25 s)")
-        for command in (["migrate"], ["seed"]):
-            subprocess.run(
-                [sys.executable, "-m", "service", *command],
-                env=env,
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            )
+        service.migrate(seed=True)
         if options.extra_snapshots:
             _log(f"adding {options.extra_snapshots} synthetic snapshots for the QA queue")
-            _add_snapshots(env, options.extra_snapshots)
-        base, images_base = f"http://{HOST}:{port}", f"http://{HOST}:{images_port}"
-        server = [
-            sys.executable,
-            "-m",
-            "scripts.loadtest",
-            "--serve-images",
-            str(images_port),
-            str(workdir / "images"),
-        ]
+            _add_snapshots(service.env, options.extra_snapshots)
         with (
-            child(
-                server,
-                dict(os.environ),
-                f"{images_base}/0.png",
-                "image server",
-                workdir / "images.log",
-            ),
-            child(
-                [sys.executable, "-m", "service", "serve"],
-                env,
-                f"{base}/readyz",
-                "service",
-                workdir / "service.log",
-            ),
+            image_server_process(workdir / "images", workdir / "images.log") as images_base,
+            service.running(ready="/readyz"),
         ):
             _log(
                 f"{options.job_clients} job clients and {options.qa_clients} QA clients "
                 f"for {options.seconds:g} s"
             )
-            record, elapsed = asyncio.run(load(options, base, images_base))
+            record, elapsed = asyncio.run(load(options, service.base, images_base))
         _log("server stopped; checking the database")
-        checks = check(record, env["DATABASE_URL"])
+        checks = check(record, service.env["DATABASE_URL"])
         report(record, elapsed, checks)
         return 0 if all(ok for _, ok, _ in checks) else 1
 
@@ -526,7 +474,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "lasts the run (default 4000)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--serve-images", nargs=2, metavar=("PORT", "DIR"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if not 0 < options.seconds <= 3600 or options.max_requests < 1:
         parser.error("--seconds must be in (0, 3600] and --max-requests at least 1")
@@ -534,11 +481,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse(argv)
-    if options.serve_images:
-        serve_images(int(options.serve_images[0]), options.serve_images[1])
-        return 0
-    return run(options)
+    return run(parse(argv))
 
 
 if __name__ == "__main__":

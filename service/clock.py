@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+# What reads the time for leases: `utcnow` in service, a settable clock in tests (so a lease
+# expires when a test moves the clock, not after a real sleep).
+Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
@@ -24,3 +29,16 @@ def as_utc(value: Any) -> datetime | None:
     if when is None:
         return None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+class ManualClock:
+    """A `Clock` that moves only when told to (tests: expire a lease without waiting)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

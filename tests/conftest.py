@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: settings on temp dirs, a migrated app, a test client."""
+"""Fixtures shared by the whole suite: settings on temp dirs, a migrated app, a test client,
+the loopback image server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from scripts.harness.image_server import ImageServer
 from service.app import create_app
 from service.config import SQL_DIR, Settings
 from service.db import create_engine, migrate
@@ -26,25 +28,36 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Embedded engine and local blobs in a temp dir; no background worker, no delay."""
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'test.db'}",
-        storage_url=f"file://{tmp_path / 'blobs'}",
+def make_settings(folder: Path, **changes: object) -> Settings:
+    """Embedded engine and local blobs under `folder`; no background worker, no delay;
+    `changes` on top."""
+    base = Settings(
+        database_url=f"sqlite:///{folder / 'test.db'}",
+        storage_url=f"file://{folder / 'blobs'}",
         processing_delay=(0.0, 0.0),
         allow_private_image_urls=True,
         worker_enabled=False,
         log_level="warning",
     )
+    return msgspec.structs.replace(base, **changes) if changes else base
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+def migrate_fresh(database_url: str, sql_dir: Path = SQL_DIR) -> None:
+    """Apply every migration in `sql_dir` to the database at `database_url`."""
+    engine = create_engine(database_url, sql_dir)
+    try:
+        migrate(engine, sql_dir)
+    finally:
+        engine.close()
 
 
 def migrated(settings: Settings) -> Settings:
-    engine = create_engine(settings.database_url, SQL_DIR)
-    try:
-        migrate(engine, SQL_DIR)
-    finally:
-        engine.close()
+    migrate_fresh(settings.database_url)
     return settings
 
 
@@ -62,3 +75,9 @@ def app(settings: Settings) -> Litestar:
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
     with TestClient(app=app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def image_server() -> Iterator[ImageServer]:
+    with ImageServer() as server:
+        yield server

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from service.clock import as_datetime, utcnow
+from service.clock import Clock, as_datetime, utcnow
 from service.db import Database, Row, Session
 from service.jobs import extensions
 
@@ -153,13 +153,14 @@ def _claimed(row: Row) -> ClaimedImage:
 
 
 async def claim_images(
-    db: Database, owner: str, limit: int, lease_seconds: float
+    db: Database, owner: str, limit: int, lease_seconds: float, clock: Clock = utcnow
 ) -> list[ClaimedImage]:
-    """Lease up to `limit` claimable images to `owner`, fairest first."""
+    """Lease up to `limit` claimable images to `owner`, fairest first; `clock` says when
+    leases expire and which have."""
 
     def claim(session: Session) -> list[ClaimedImage]:
         # The clock starts once the write lock is ours: waiting for it must not eat the lease.
-        now = utcnow()
+        now = clock()
         until = now + timedelta(seconds=lease_seconds)
         claimed: list[ClaimedImage] = []
         # Another process may win every candidate we read (READ COMMITTED engines): read
@@ -186,9 +187,9 @@ async def claim_images(
     return await db.transaction(claim)
 
 
-async def has_claimable(db: Database) -> bool:
+async def has_claimable(db: Database, clock: Clock = utcnow) -> bool:
     """Whether any image is claimable now (a read, for idle polling)."""
-    return await db.fetch_one("jobs_claimable", {"now": utcnow()}) is not None
+    return await db.fetch_one("jobs_claimable", {"now": clock()}) is not None
 
 
 async def settle_images(db: Database, results: Sequence[ImageResult]) -> list[bool]:

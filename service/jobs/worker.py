@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager, suppress
 
 import structlog
 
+from service.clock import Clock, utcnow
 from service.services import Services
 
 from . import repository
@@ -50,9 +51,10 @@ def notify_new_work() -> None:
 
 
 class JobWorker:
-    def __init__(self, services: Services, owner: str | None = None) -> None:
+    def __init__(self, services: Services, owner: str | None = None, clock: Clock = utcnow) -> None:
         settings = services.settings
         self.services = services
+        self.clock = clock  # lease times: tests move it instead of waiting out a lease
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.concurrency = settings.job_concurrency
         self.lease_seconds = settings.lease_seconds
@@ -111,7 +113,9 @@ class JobWorker:
             # Shielded: a stop that cancels this loop must not abandon a claim the database is
             # committing; stop() waits for it before it releases this worker's leases.
             self._claim = asyncio.ensure_future(
-                repository.claim_images(self.services.db, self.owner, slots, self.lease_seconds)
+                repository.claim_images(
+                    self.services.db, self.owner, slots, self.lease_seconds, self.clock
+                )
             )
             try:
                 claimed = await asyncio.shield(self._claim)
@@ -141,7 +145,7 @@ class JobWorker:
                 return
             await self._idle(IDLE_POLL_SECONDS)
             try:
-                if await repository.has_claimable(self.services.db):
+                if await repository.has_claimable(self.services.db, self.clock):
                     return
             except Exception:  # the claim that follows says what is wrong, with backoff
                 return

@@ -31,7 +31,10 @@ def test_facade_methods(engine: Engine) -> None:
             return session.fetch_value("item_count")
 
         assert await db.transaction(move) == 4
-        assert await db.read(lambda s: (s.fetch_value("item_count"), s.fetch_all("item_names")))
+        count, names = await db.read(
+            lambda s: (s.fetch_value("item_count"), [r["name"] for r in s.fetch_all("item_names")])
+        )
+        assert (count, names) == (4, ["n0", "n1", "n2", "two"])  # the transaction committed
         with pytest.raises(IntegrityError):
             await db.execute("insert_item", item("two"))
         await db.ping()

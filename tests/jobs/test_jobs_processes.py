@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
 from pathlib import Path
 
 import httpx
 
+from scripts.harness.served import Served
+from scripts.harness.waiting import wait_for
 from scripts.processes import children
-from tests.jobs.conftest import ImageServer, visit
-from tests.jobs.served import Server, results
+from tests.jobs.conftest import ImageServer, results, visit, wait_settled
 
 IMAGES = 32
 
@@ -33,53 +33,45 @@ def leased_pids(database: Path) -> set[int]:
 
 
 def test_sigkill_one_of_two_processes_mid_job_and_every_image_is_done_once(
-    server: Server, image_server: ImageServer, tmp_path: Path
+    server: Served, image_server: ImageServer, tmp_path: Path
 ) -> None:
     server.env.update(WEB_CONCURRENCY="2", JOB_CONCURRENCY="4")
     urls = [image_server.url(f"/img/{n}x7.png") for n in range(1, IMAGES + 1)]
     server.start()
-    assert server.process is not None
-    deadline = time.monotonic() + 30
-    while len(children(server.process.pid)) < 2:  # both serving (healthz answered by one)
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for(lambda: len(children(server.pid)) >= 2, 30, "both serving")  # one answered
     response = httpx.post(
         f"{server.base}/api/submit/", json={"count": 1, "visits": [visit("RP00001", *urls)]}
     )
     job_id = response.json()["job_id"]
     database = tmp_path / "jobs.db"
     # Wait until both processes hold leases, then kill one of them outright.
-    web = children(server.process.pid)
-    while not (holders := leased_pids(database) & web) or len(results(database, job_id)) < 2:
-        assert time.monotonic() < deadline, "no process took the job"
-        time.sleep(0.02)
-    victim = sorted(holders)[0]
+    web = children(server.pid)
+
+    def holders() -> set[int]:
+        return leased_pids(database) & web if len(results(database, job_id)) >= 2 else set()
+
+    victim = sorted(wait_for(holders, 30, "a process to take the job", every=0.02))[0]
     os.kill(victim, signal.SIGKILL)
     before = results(database, job_id)
     assert len(before) < len(urls)  # killed mid-job
 
-    deadline = time.monotonic() + 60
-    while (status := httpx.get(f"{server.base}/api/status?jobid={job_id}").json())[
-        "status"
-    ] == "ongoing":
-        assert time.monotonic() < deadline, "job did not complete after the kill"
-        time.sleep(0.1)
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        status = wait_settled(client, job_id, timeout=60)
     assert status == {"job_id": job_id, "status": "completed"}
     after = results(database, job_id)
     assert [seq for seq, _, _ in after] == list(range(len(urls)))  # one row per image
     assert {state for _, _, state in after} == {"done"}
     assert set(before) <= set(after)
     assert any(attempts == 2 for _, attempts, _ in after)  # the victim's images, retaken
-    replacements = children(server.process.pid) - web
-    assert len(replacements) == 1 and victim not in children(server.process.pid)
+    replacements = children(server.pid) - web
+    assert len(replacements) == 1 and victim not in children(server.pid)
 
-    server.process.send_signal(signal.SIGTERM)
-    assert server.process.wait(timeout=30) == 0
-    assert not (children(server.process.pid) if server.process.poll() is None else set())
+    assert server.terminate(timeout=30) == 0
+    assert not children(server.pid)
 
 
 def test_a_process_that_cannot_start_stops_the_service_with_status_1(
-    server: Server, tmp_path: Path
+    server: Served, tmp_path: Path
 ) -> None:
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the blob directory should be")
@@ -90,21 +82,20 @@ def test_a_process_that_cannot_start_stops_the_service_with_status_1(
     assert "failed at start" in server.log.read_text()
 
 
-def test_sigterm_while_the_processes_start_stops_them_all_with_status_0(server: Server) -> None:
+def test_sigterm_while_the_processes_start_stops_them_all_with_status_0(server: Served) -> None:
     """The signal can come before the children are up, or between two of them starting."""
     server.env.update(WEB_CONCURRENCY="2")
     server.start(wait=False)
     assert server.process is not None
-    deadline = time.monotonic() + 30
-    while not (started := children(server.process.pid)):  # spawned, not yet serving
-        assert time.monotonic() < deadline and server.process.poll() is None
-        time.sleep(0.005)
-    server.process.send_signal(signal.SIGTERM)
-    assert server.process.wait(timeout=30) == 0, server.log.read_text()[-2000:]
-    deadline = time.monotonic() + 10
-    while alive := [pid for pid in started if running(pid)]:  # none left serving on its own
-        assert time.monotonic() < deadline, f"still running: {alive}"
-        time.sleep(0.05)
+
+    def spawned() -> set[int]:  # not yet serving
+        assert server.process is not None and server.process.poll() is None
+        return children(server.pid)
+
+    started = wait_for(spawned, 30, "a child process", every=0.005)
+    assert server.terminate(timeout=30) == 0, server.tail()
+    # None left serving on its own.
+    wait_for(lambda: not any(running(pid) for pid in started), 10, "the children to exit")
 
 
 def running(pid: int) -> bool:

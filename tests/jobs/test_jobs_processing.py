@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from litestar import Litestar
@@ -218,11 +219,16 @@ def test_the_gpu_step_is_bounded_by_job_concurrency_and_downloads_run_a_little_a
     async def counted_delay(self: ImageProcessor) -> None:
         in_step["now"] += 1
         in_step["most"] = max(in_step["most"], in_step["now"])
-        await asyncio.sleep(0.2)  # long beside a download: the slots fill even on a busy machine
+        # Hold the step until it was full once (a deadline, not a guess at how long it takes
+        # to fill): the count below is then exact however busy the machine is.
+        deadline = time.monotonic() + 10
+        while in_step["most"] < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
         in_step["now"] -= 1
 
     monkeypatch.setattr(ImageProcessor, "_delay", counted_delay)
-    urls = [image_server.url(f"/img/{n}x7.png?slow=0.05") for n in range(1, 25)]
+    # `gate=2`: each download is held until two were in flight at once (the first ones).
+    urls = [image_server.url(f"/img/{n}x7.png?gate=2") for n in range(1, 25)]
     image_server.max_active = 0
     with running_client(settings, job_concurrency=4) as client:
         client.blocking_portal.call(load_test_stores, client)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from litestar import Litestar
-from litestar.testing import TestClient
 
-from service.clock import utcnow
+from scripts.harness.waiting import wait_for
+from service.clock import ManualClock, utcnow
 from service.config import Settings
 from service.db import Database
 from service.jobs import repository
@@ -19,7 +17,15 @@ from service.jobs.repository import ImageResult
 from service.jobs.validation import NewJob, Visit
 from service.services import open_database
 from tests.conftest import migrated
-from tests.jobs.conftest import ImageServer, load_test_stores, running_client, submit, visit
+from tests.jobs.conftest import (
+    ImageServer,
+    done_count,
+    load_test_stores,
+    running_client,
+    submit,
+    visit,
+    wait_settled,
+)
 
 
 def new_job(*image_counts: int, store_id: str = "RP00001") -> NewJob:
@@ -77,20 +83,26 @@ def test_claims_are_exclusive_until_the_lease_expires(db: Database) -> None:
     assert [c.seq for c in mine] == [0, 1] and [c.seq for c in theirs] == [2]
     assert run(repository.claim_images(db, "w3", 5, lease_seconds=60)) == []
 
+    clock = ManualClock()
     expired_job = run(repository.create_job(db, new_job(1)))
-    [short] = run(repository.claim_images(db, "w1", 1, lease_seconds=0.05))
+    [short] = run(repository.claim_images(db, "w1", 1, lease_seconds=30, clock=clock))
     assert (short.job_id, short.attempt) == (expired_job, 1)
-    time.sleep(0.1)
-    [retaken] = run(repository.claim_images(db, "w2", 5, lease_seconds=60))
+    clock.advance(29)
+    assert run(repository.claim_images(db, "w2", 5, lease_seconds=60, clock=clock)) == []
+    assert not run(repository.has_claimable(db, clock=clock))
+    clock.advance(2)  # past the lease: claimable again, and retaken as a second attempt
+    assert run(repository.has_claimable(db, clock=clock))
+    [retaken] = run(repository.claim_images(db, "w2", 5, lease_seconds=60, clock=clock))
     assert (retaken.job_id, retaken.seq, retaken.attempt) == (expired_job, 0, 2)
     assert job_id != expired_job
 
 
 def test_a_result_is_written_once(db: Database) -> None:
+    clock = ManualClock()
     job_id = run(repository.create_job(db, new_job(1)))
-    [image] = run(repository.claim_images(db, "w1", 1, lease_seconds=0.01))
-    time.sleep(0.05)
-    [again] = run(repository.claim_images(db, "w2", 1, lease_seconds=60))
+    [image] = run(repository.claim_images(db, "w1", 1, lease_seconds=60, clock=clock))
+    clock.advance(61)  # w1 is slow: its lease runs out and w2 takes the image
+    [again] = run(repository.claim_images(db, "w2", 1, lease_seconds=60, clock=clock))
 
     def result(claimed: repository.ClaimedImage, worker: str) -> ImageResult:
         now = utcnow()
@@ -118,10 +130,10 @@ def test_a_small_job_is_not_stuck_behind_a_big_one(
     with running_client(settings, job_concurrency=2, processing_delay=(0.02, 0.02)) as client:
         client.blocking_portal.call(load_test_stores, client)
         big = submit(client, visit("RP00001", *big_urls))
-        while client.get(f"/api/jobs/{big}").json()["counts"]["done"] < 5:
-            time.sleep(0.01)
+        wait_for(lambda: done_count(client, big) >= 5, 20, "five of the big job's images")
         small = submit(client, visit("RP00002", image_server.url("/img/3x3.png")))
-        small_done = _wait_completed(client, small)
+        assert wait_settled(client, small)["status"] == "completed"
+        small_done = client.get(f"/api/jobs/{small}").json()["timings"]["last_finished_at"]
         report = client.get(f"/api/jobs/{big}").json()
     big_done_before = sum(
         1
@@ -131,14 +143,3 @@ def test_a_small_job_is_not_stuck_behind_a_big_one(
     )
     # 200 images at 2 at a time take ~2 s; the small job needed only a free slot or two.
     assert big_done_before < 40, big_done_before
-
-
-def _wait_completed(client: TestClient[Litestar], job_id: int) -> str:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        report = client.get(f"/api/jobs/{job_id}").json()
-        if report["status"] != "ongoing":
-            assert report["status"] == "completed"
-            return report["timings"]["last_finished_at"]
-        time.sleep(0.01)
-    raise AssertionError("small job did not finish")

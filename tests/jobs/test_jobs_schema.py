@@ -10,15 +10,7 @@ from pathlib import Path
 import pytest
 
 from service.config import SQL_DIR
-from service.db import create_engine, migrate
-
-
-def migrated(database: Path, sql_dir: Path) -> None:
-    engine = create_engine(f"sqlite:///{database}", sql_dir)
-    try:
-        migrate(engine, sql_dir)
-    finally:
-        engine.close()
+from tests.conftest import migrate_fresh
 
 
 def test_images_and_results_survive_the_rebuild_and_the_check_still_holds(tmp_path: Path) -> None:
@@ -27,7 +19,7 @@ def test_images_and_results_survive_the_rebuild_and_the_check_still_holds(tmp_pa
     for later in [*before.glob("sqlite/000[7-9]_*.sql"), *before.glob("sqlite/00[1-9]?_*.sql")]:
         later.unlink()
     database = tmp_path / "jobs.db"
-    migrated(database, before)
+    migrate_fresh(f"sqlite:///{database}", before)
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("INSERT INTO jobs VALUES (1, '2026-01-01 00:00:00', 1, 2)")
@@ -41,7 +33,7 @@ def test_images_and_results_survive_the_rebuild_and_the_check_still_holds(tmp_pa
             "status, attempts, started_at, finished_at, worker) VALUES (1, 0, 0, 'RP00001', "
             "'2026-01-01', 'http://a/0.png', 'done', 1, '2026-01-01', '2026-01-01', 'w')"
         )
-    migrated(database, SQL_DIR)
+    migrate_fresh(f"sqlite:///{database}", SQL_DIR)
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA foreign_keys = ON")
         assert connection.execute("SELECT seq, status FROM job_images ORDER BY seq").fetchall() == [

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from service.config import SQL_DIR, Settings
 from service.db import create_engine
-from tests.conftest import make_app
+from tests.conftest import make_app, make_settings
 
 EXAMPLE = {
     "count": 2,
@@ -35,13 +35,7 @@ EXAMPLE = {
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient[Litestar]]:
     """One app for the many read-only contract cases (a fresh app per case is slow)."""
     tmp = tmp_path_factory.mktemp("submit")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp / 'test.db'}",
-        storage_url=f"file://{tmp / 'blobs'}",
-        worker_enabled=False,
-        log_level="warning",
-    )
-    with TestClient(app=make_app(settings), raise_server_exceptions=False) as client:
+    with TestClient(app=make_app(make_settings(tmp)), raise_server_exceptions=False) as client:
         yield client
 
 
