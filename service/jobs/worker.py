@@ -127,6 +127,10 @@ class JobWorker:
                 backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.5
+            if not self._claiming():  # stopping began during the claim: stop() hands them back
+                for _ in range(slots):
+                    self.slots.release()
+                break
             for _ in range(slots - len(claimed)):
                 self.slots.release()
             for image in claimed:
