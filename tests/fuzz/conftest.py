@@ -15,20 +15,12 @@ from service.catalog.synthetic import load_catalog
 from service.config import SQL_DIR, Settings
 from service.db import create_engine
 from service.storage import create_blob_store
-from tests.conftest import make_app
+from tests.conftest import make_app, make_settings
 from tests.jobs.conftest import ImageServer, load_test_stores, visit
 
 
 def fuzz_settings(root: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{root / 'fuzz.db'}",
-        storage_url=f"file://{root / 'blobs'}",
-        processing_delay=(0.0, 0.0),
-        allow_private_image_urls=True,
-        worker_enabled=False,
-        log_level="error",
-        qa_session_size=3,
-    )
+    return make_settings(root, log_level="error", qa_session_size=3)
 
 
 def _seed(settings: Settings) -> None:

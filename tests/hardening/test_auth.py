@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from service.config import ConfigError, Settings, load_settings
 from service.http.auth import POLICY, rule_for
 from tests.catalog.conftest import image_bytes
-from tests.conftest import make_app
+from tests.conftest import make_app, make_settings
 from tests.hardening.conftest import API_KEYS, KEYS, bearer, load_small_catalog
 
 ROLES = ("admin", "qa", "lead", "client", "metrics")
@@ -68,12 +68,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient[Lite
     """An app with API_KEYS set and a small catalog (one per module: requests here only
     probe the guard, apart from test_each_role_does_its_work)."""
     tmp = tmp_path_factory.mktemp("auth")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp / 'auth.db'}",
-        storage_url=f"file://{tmp / 'blobs'}",
-        worker_enabled=False,
-        log_level="warning",
-    )
+    settings = make_settings(tmp, allow_private_image_urls=False)
     app = make_app(settings, api_keys=API_KEYS)
     load_small_catalog(app.state.settings)
     with TestClient(app=app, raise_server_exceptions=False) as client:

@@ -23,7 +23,7 @@ from service.config import SQL_DIR, Settings
 from service.db import Engine, create_engine
 from service.qa import sessions
 from service.storage import create_blob_store
-from tests.conftest import make_app
+from tests.conftest import make_app, make_settings
 from tests.lead import invariants
 from tests.qa.conftest import Clock
 
@@ -65,14 +65,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root: Path = tmp_path_factory.mktemp("moves")
-    base = Settings(
-        database_url=f"sqlite:///{root / 'qa.db'}",
-        storage_url=f"file://{root / 'blobs'}",
-        worker_enabled=False,
-        log_level="error",
-        qa_votes=VOTES,
-        qa_session_size=2,
-        qa_session_ttl=TTL,
+    base = make_settings(
+        root, log_level="error", qa_votes=VOTES, qa_session_size=2, qa_session_ttl=TTL
     )
     clock = Clock()
     with pytest.MonkeyPatch.context() as patch:

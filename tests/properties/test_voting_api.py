@@ -24,7 +24,7 @@ from service.config import SQL_DIR, Settings
 from service.db import Engine, create_engine
 from service.qa import sessions, voting
 from service.storage import create_blob_store
-from tests.conftest import make_app
+from tests.conftest import make_app, make_settings
 from tests.qa.conftest import Clock
 
 VOTES = 5  # room for splits, retries and walk-aways before a majority is certain
@@ -68,14 +68,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root: Path = tmp_path_factory.mktemp("voting")
-    settings = Settings(
-        database_url=f"sqlite:///{root / 'qa.db'}",
-        storage_url=f"file://{root / 'blobs'}",
-        worker_enabled=False,
-        log_level="error",
-        qa_votes=VOTES,
-        qa_session_size=1,
-        qa_session_ttl=TTL,
+    settings = make_settings(
+        root, log_level="error", qa_votes=VOTES, qa_session_size=1, qa_session_ttl=TTL
     )
     clock = Clock()
     with pytest.MonkeyPatch.context() as patch:

@@ -22,6 +22,7 @@ from scripts.simulate import (
     run_scenario,
     run_suite,
 )
+from tests.conftest import require_shared
 
 
 @pytest.mark.parametrize("consensus", ["majority", "assisted"])
@@ -50,8 +51,7 @@ def _by_rule(results: list[Result], catalog: str, crowd: str) -> dict[str, Resul
 
 @pytest.fixture(scope="module")
 def figures() -> list[Result]:
-    if not TRAX.is_dir():
-        pytest.skip(f"{TRAX} is absent; it is always present in CI")
+    require_shared(TRAX)
     suite = Suite(catalogs=["demo", "trax", WARM_TRAX], crowds=list(CROWDS))
     return run_suite(suite, Options(repeats=2), echo=False)
 
@@ -101,8 +101,7 @@ def test_assisted_figures_on_look_alike_packs() -> None:
     another product's folder), one run: 5-run sums of 1.29-1.38 verdicts a snapshot (a single
     run's sd 0.04) at accuracy 0.993, against the majority's 2.18 at 0.97-0.98; the issue's
     target 1.6."""
-    if not GROCERY.is_dir():
-        pytest.skip(f"{GROCERY} is absent; it is always present in CI")
+    require_shared(GROCERY)
     results = run_suite(Suite(catalogs=["grocery"], crowds=["p0.9"]), Options(repeats=1),
                         echo=False)  # fmt: skip
     at_09 = _by_rule(results, "grocery", "p0.9")

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -21,24 +20,12 @@ from service.catalog.importer import import_catalog
 from service.config import Settings
 from service.services import Services, open_services
 from service.similarity.background.reembed import reembed
-from tests.conftest import SHARED_DATA, make_app, migrated
+from tests.conftest import SHARED_DATA, make_app, make_settings, migrated, require_shared
 
 T = TypeVar("T")
 
 DEMO_PRODUCTS = 20
 DEMO_PER_PRODUCT = 12  # 240 snapshots, 12 of them attributed to the wrong product
-
-
-def settings_in(folder: Path, **changes: object) -> Settings:
-    base = Settings(
-        database_url=f"sqlite:///{folder / 'test.db'}",
-        storage_url=f"file://{folder / 'blobs'}",
-        processing_delay=(0.0, 0.0),
-        allow_private_image_urls=True,
-        worker_enabled=False,
-        log_level="warning",
-    )
-    return msgspec.structs.replace(base, **changes) if changes else base
 
 
 def run(settings: Settings, fn: Callable[[Services], Awaitable[T]]) -> T:
@@ -99,7 +86,7 @@ async def add_job_image(services: Services, job_id: int, image: bytes) -> str:
 
 
 def _build(folder: Path, fill: Callable[[Services], Awaitable[None]]) -> Path:
-    settings = migrated(settings_in(folder))
+    settings = migrated(make_settings(folder))
 
     async def everything(services: Services) -> None:
         await fill(services)
@@ -116,9 +103,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def trax_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = SHARED_DATA / "trax-sample"
-    if not root.is_dir():
-        pytest.skip(f"../shared/data is absent ({SHARED_DATA}); it is always present in CI")
+    root = require_shared(SHARED_DATA / "trax-sample")
 
     async def fill(services: Services) -> None:
         report = await import_catalog(services, root)
@@ -132,7 +117,7 @@ def _copy(template: Path, folder: Path) -> Settings:
         if (template / name).exists():
             shutil.copy(template / name, folder / name)
     shutil.copytree(template / "blobs", folder / "blobs")
-    return settings_in(folder)
+    return make_settings(folder)
 
 
 @pytest.fixture

@@ -20,14 +20,14 @@ from service.config import Settings
 from service.services import Services
 from service.similarity.background.reembed import reembed
 from service.similarity.quality import Quality, cross_validate, measure, misattribute
-from tests.conftest import SHARED_DATA, migrated
-from tests.similarity.conftest import run, settings_in
+from tests.conftest import SHARED_DATA, make_settings, migrated
+from tests.similarity.conftest import run
 
 
 @pytest.fixture(scope="module")
 def grocery(tmp_path_factory: pytest.TempPathFactory) -> Quality:
     root = SHARED_DATA / "grocery-train"
-    settings = migrated(settings_in(tmp_path_factory.mktemp("grocery")))
+    settings = migrated(make_settings(tmp_path_factory.mktemp("grocery")))
 
     async def scenario(services: Services) -> Quality:
         report = await import_catalog(services, root)
