@@ -7,7 +7,7 @@ from collections import Counter
 
 from litestar.testing import TestClient
 
-from scripts import loadtest
+from scripts.loadtesting import clients, proof
 from service.catalog.synthetic import load_catalog
 from service.config import SQL_DIR, Settings
 from service.db import create_engine
@@ -26,11 +26,11 @@ def _sql(settings: Settings, text: str) -> None:
         engine.close()
 
 
-def _failed(record: loadtest.Record, settings: Settings) -> set[str]:
-    return {name for name, ok, _ in loadtest.check(record, settings.database_url) if not ok}
+def _failed(record: clients.Record, settings: Settings) -> set[str]:
+    return {name for name, ok, _ in proof.check(record, settings.database_url) if not ok}
 
 
-def _load(settings: Settings, image_server: ImageServer) -> loadtest.Record:
+def _load(settings: Settings, image_server: ImageServer) -> clients.Record:
     """A little of what the load phase does: one job, one verdict; and what it recorded."""
     app = make_app(settings, worker_enabled=True)  # migrates
     engine, blobs = (
@@ -55,7 +55,7 @@ def _load(settings: Settings, image_server: ImageServer) -> loadtest.Record:
             headers=REVIEWER,
         )
         assert answer.status_code == 200, answer.text
-    record = loadtest.Record(jobs={job_id: len(urls)}, settled={job_id: "completed"})
+    record = clients.Record(jobs={job_id: len(urls)}, settled={job_id: "completed"})
     record.verdicts[(snapshot_id, REVIEWER["username"])] = True
     return record
 
@@ -67,18 +67,18 @@ def test_the_proof_holds_on_what_was_stored_and_names_each_loss(
     assert _failed(record, settings) == set()
 
     # a verdict a client was told was stored, but that is not
-    told = loadtest.Record(jobs=record.jobs, settled=record.settled)
+    told = clients.Record(jobs=record.jobs, settled=record.settled)
     told.verdicts = {**record.verdicts, (next(iter(record.verdicts))[0], "someone"): False}
     assert _failed(told, settings) == {
         "every 200 verdict stored once, as sent",
         "snapshot vote counts equal the 200 verdicts",
     }
     # an answer the clients did not expect (a 500, say)
-    odd = loadtest.Record(jobs=record.jobs, settled=record.settled, verdicts=record.verdicts)
+    odd = clients.Record(jobs=record.jobs, settled=record.settled, verdicts=record.verdicts)
     odd.unexpected["submit"] = Counter({"500": 1})
     assert _failed(odd, settings) == {"no unexpected answers"}
     # a job a client saw accepted but never saw completed
-    stuck = loadtest.Record(jobs=record.jobs, settled={}, verdicts=record.verdicts)
+    stuck = clients.Record(jobs=record.jobs, settled={}, verdicts=record.verdicts)
     assert _failed(stuck, settings) == {"every accepted job completed"}
     # an image result lost after the job was reported complete
     _sql(settings, "DELETE FROM image_results WHERE seq = 1")
