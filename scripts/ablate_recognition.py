@@ -31,7 +31,7 @@ import msgspec
 
 from service.catalog.importer import import_catalog
 from service.config import ROOT, SQL_DIR, load_settings
-from service.db import create_engine, migrate
+from service.db import migrate_database
 from service.services import open_services
 from service.similarity.background import refit
 from service.similarity.background.reembed import reembed
@@ -69,11 +69,7 @@ async def measure(folder: Path, catalog: Path, seed: int) -> dict[str, Quality]:
         storage_url=f"file://{folder / 'blobs'}",
         worker_enabled=False,
     )
-    engine = create_engine(settings.database_url, SQL_DIR)
-    try:
-        migrate(engine, SQL_DIR)
-    finally:
-        engine.close()
+    migrate_database(settings.database_url, SQL_DIR)
     out: dict[str, Quality] = {}
     async with open_services(settings) as services:
         report = await import_catalog(services, catalog)

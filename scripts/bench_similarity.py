@@ -233,7 +233,7 @@ def _requests(folder: Path) -> list[Metric]:
     from service.app import create_app
     from service.catalog.importer import import_catalog
     from service.config import SQL_DIR, Settings
-    from service.db import create_engine, migrate
+    from service.db import migrate_database
     from service.services import open_services
     from service.similarity.background.reembed import reembed
 
@@ -243,9 +243,7 @@ def _requests(folder: Path) -> list[Metric]:
         worker_enabled=False,
         log_level="warning",
     )
-    engine = create_engine(settings.database_url, SQL_DIR)
-    migrate(engine, SQL_DIR)
-    engine.close()
+    migrate_database(settings.database_url, SQL_DIR)
 
     async def load() -> None:
         async with open_services(settings) as services:

@@ -27,7 +27,7 @@ import msgspec
 from service.catalog.importer import import_catalog
 from service.catalog.seed import seed_catalog
 from service.config import SQL_DIR, Settings, load_settings
-from service.db import create_engine, migrate
+from service.db import migrate_database
 from service.services import open_services
 from service.similarity.background.reembed import reembed
 from service.similarity.quality import Quality, cross_validate, measure, misattribute
@@ -41,11 +41,7 @@ async def _fresh(settings: Settings, folder: Path, args: argparse.Namespace) -> 
         storage_url=f"file://{folder / 'blobs'}",
         worker_enabled=False,
     )
-    engine = create_engine(settings.database_url, SQL_DIR)
-    try:
-        migrate(engine, SQL_DIR)
-    finally:
-        engine.close()
+    migrate_database(settings.database_url, SQL_DIR)
     async with open_services(settings) as services:
         if args.demo:
             await seed_catalog(services, force=False)

@@ -27,15 +27,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from service.db import create_engine, migrate
+    from service.db import migrate_database
 
-    engine = create_engine(
+    applied = migrate_database(
         settings.database_url, SQL_DIR, lock_wait_timeout=settings.db_lock_wait_timeout
     )
-    try:
-        applied = migrate(engine, SQL_DIR)
-    finally:
-        engine.close()
     print(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
     return 0
 

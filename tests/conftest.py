@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from scripts.harness.image_server import ImageServer
 from service.app import create_app
 from service.config import SQL_DIR, Settings
-from service.db import create_engine, migrate
+from service.db import migrate_database
 from tests.mariadb import mariadb_server, mariadb_url  # noqa: F401 - shared fixtures
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -55,11 +55,7 @@ def settings(tmp_path: Path) -> Settings:
 
 def migrate_fresh(database_url: str, sql_dir: Path = SQL_DIR) -> None:
     """Apply every migration in `sql_dir` to the database at `database_url`."""
-    engine = create_engine(database_url, sql_dir)
-    try:
-        migrate(engine, sql_dir)
-    finally:
-        engine.close()
+    migrate_database(database_url, sql_dir)
 
 
 def migrated(settings: Settings) -> Settings:

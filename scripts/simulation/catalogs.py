@@ -18,7 +18,7 @@ import msgspec
 from scripts.simulation.reviewers import score, work_queue
 from scripts.simulation.scenarios import PHOTOS, WRONG_SHARE, Options, Result, Scenario
 from service.config import SQL_DIR, Settings, load_settings
-from service.db import create_engine, migrate
+from service.db import create_engine, migrate_database
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,7 @@ def prepare(catalog: str, options: Options, work: Path, history: Path | None = N
         _copy_database(history, database)
     after_id = _last_id(database) if history is not None else 0
     settings = _settings(database, blobs, options)
-    engine = create_engine(settings.database_url, SQL_DIR)
-    try:
-        migrate(engine, SQL_DIR)
-    finally:
-        engine.close()
+    migrate_database(settings.database_url, SQL_DIR)
     summary = asyncio.run(_seed(settings, catalog.split()[0], options, work, after_id))
     print(f"{catalog} ({options.draws}): {summary}", file=sys.stderr)
     return Template(database, blobs, after_id)

@@ -15,7 +15,7 @@ from .errors import (
     LockConflict,
     MigrationError,
 )
-from .migrations import migrate
+from .migrations import Migration, migrate
 from .queries import Queries, QueryError
 from .session import Result, Row, Session
 from .waiting import describe, wait_until_reachable
@@ -37,6 +37,7 @@ __all__ = [
     "create_engine",
     "describe",
     "migrate",
+    "migrate_database",
     "sqlite_path",
     "wait_until_reachable",
 ]
@@ -63,3 +64,12 @@ def create_engine(
         pool_size=pool_size,
         lock_wait_timeout=lock_wait_timeout,
     )
+
+
+def migrate_database(url: str, sql_dir: Path, lock_wait_timeout: int = 5) -> list[Migration]:
+    """Apply the pending migrations to the database at `url`, on an engine of its own."""
+    engine = create_engine(url, sql_dir, lock_wait_timeout=lock_wait_timeout)
+    try:
+        return migrate(engine, sql_dir)
+    finally:
+        engine.close()
