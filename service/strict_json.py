@@ -8,9 +8,13 @@ a bug; answering 400 shows it instead of guessing which value was meant.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from service.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 def _refuse_repeats(pairs: list[tuple[str, Any]]) -> None:
@@ -32,3 +36,12 @@ def duplicate_key(body: bytes) -> str | None:
     except ValueError:  # json.JSONDecodeError and UnicodeDecodeError: the decoder's to report
         return None
     return None
+
+
+def decode(body: bytes, type: type[T]) -> T:
+    """`body` decoded strictly as `type` (no lenient conversions); a key repeated in one
+    object is refused too. Raises msgspec.DecodeError saying what is wrong, either way."""
+    value = msgspec.json.decode(body, type=type)
+    if problem := duplicate_key(body):
+        raise msgspec.DecodeError(problem)
+    return value

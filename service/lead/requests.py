@@ -9,10 +9,10 @@ from typing import Annotated, TypeVar
 import msgspec
 from litestar.params import HeaderParameter
 
+from service import strict_json
 from service.errors import InvalidInput, PreconditionRequired
 from service.http.schema import MAX_ROW_ID
 from service.http.users import qa_username
-from service.strict_json import duplicate_key
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -47,12 +47,9 @@ def decode(raw: bytes, struct: type[T], *, required: bool) -> T:
             raise InvalidInput("the body must be a JSON object, got an empty body")
         return struct()
     try:
-        value = msgspec.json.decode(raw, type=struct)
+        return strict_json.decode(raw, struct)
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"bad body: {exc}") from None
-    if problem := duplicate_key(raw):
-        raise InvalidInput(f"bad body: {problem}")
-    return value
 
 
 def version_of(if_match: str | None, field: int | None) -> int:

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.response import Stream
 
+from service import strict_json
 from service.errors import InvalidInput
 from service.http.schema import RowId, error_responses, json_body_operation
 from service.http.users import qa_username
@@ -22,7 +23,6 @@ from service.qa.models import (
     Verdict,
 )
 from service.services import Services
-from service.strict_json import duplicate_key
 
 _USER = "Missing or invalid `username` header"
 # Row ids are positive 64-bit integers; a larger path id is a 400, not a database overflow.
@@ -62,12 +62,9 @@ def _verdict(body: bytes) -> Verdict:
     if not body.strip():
         raise InvalidInput(f"{expected}, got an empty body")
     try:
-        verdict = msgspec.json.decode(body, type=Verdict)
+        return strict_json.decode(body, Verdict)
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"{expected}: {exc}") from None
-    if problem := duplicate_key(body):
-        raise InvalidInput(f"{expected}: {problem}")
-    return verdict
 
 
 class QAController(Controller):
